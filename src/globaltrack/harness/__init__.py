@@ -1,0 +1,1 @@
+"""The harness: runner, parallel backends, frame prefetch, resume keys, timing and the CLI."""

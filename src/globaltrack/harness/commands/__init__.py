@@ -1,0 +1,1 @@
+"""One module per CLI subcommand; each registers itself with `globaltrack.harness.cli.register_command`."""

@@ -1,0 +1,1 @@
+"""Raw-result files (ours and imported formats), leaderboards and submission export."""

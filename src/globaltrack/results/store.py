@@ -1,0 +1,125 @@
+"""The results folder: ``<results>/<benchmark>/<tracker>/``.
+
+- ``<sequence>.txt``: one ``x,y,w,h`` row per frame, comma-separated, full float precision (shortest repr that
+  round-trips), the benchmark's raw format.
+- ``<sequence>.frames.csv``: the sidecar: header ``frame,score,present,time`` then one row per frame (time in
+  seconds of ``update``; frame 0 holds the init time).
+- ``<sequence>.key``: the content key the sequence was produced under (resume).
+- ``manifest.json``: the run manifest (tracker, options, versions, machine, times, failures, speed).
+- ``imported.json``: present when the results were imported from published files (reports mark them).
+
+Every file is written atomically.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from globaltrack._io import atomic_write_text
+from globaltrack.errors import AnnotationError
+
+SIDECAR_SUFFIX = ".frames.csv"
+KEY_SUFFIX = ".key"
+MANIFEST = "manifest.json"
+
+
+def format_boxes(boxes: np.ndarray) -> str:
+    """Rows ``x,y,w,h`` with Python's shortest round-trip float repr (no truncation)."""
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    return "".join(",".join(repr(float(v)) for v in row) + "\n" for row in boxes)
+
+
+def parse_boxes(text: str, path: str | Path = "<string>") -> np.ndarray:
+    """Parse x,y,w,h rows separated by commas, tabs or spaces. Errors name the file and line."""
+    rows = []
+    for i, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line:
+            continue
+        parts = line.replace(",", " ").replace("\t", " ").split()
+        if len(parts) != 4:
+            raise AnnotationError(f"expected 4 values x,y,w,h, found {len(parts)}", path, i)
+        try:
+            rows.append([float(p) for p in parts])
+        except ValueError:
+            raise AnnotationError(f"non-numeric value in '{line}'", path, i) from None
+    return np.asarray(rows, dtype=np.float64).reshape(-1, 4)
+
+
+@dataclass
+class SequenceResult:
+    boxes: np.ndarray
+    scores: np.ndarray | None = None
+    present: np.ndarray | None = None
+    times: np.ndarray | None = None
+
+
+class ResultStore:
+    def __init__(self, root: str | Path = "results"):
+        self.root = Path(root)
+
+    def tracker_dir(self, benchmark: str, tracker: str) -> Path:
+        return self.root / benchmark / tracker
+
+    def box_path(self, benchmark: str, tracker: str, sequence: str) -> Path:
+        return self.tracker_dir(benchmark, tracker) / f"{sequence}.txt"
+
+    def sidecar_path(self, benchmark: str, tracker: str, sequence: str) -> Path:
+        return self.tracker_dir(benchmark, tracker) / f"{sequence}{SIDECAR_SUFFIX}"
+
+    def key_path(self, benchmark: str, tracker: str, sequence: str) -> Path:
+        return self.tracker_dir(benchmark, tracker) / f"{sequence}{KEY_SUFFIX}"
+
+    # -- writing -----------------------------------------------------------------------------------------------
+    def write(self, benchmark: str, tracker: str, sequence: str, result: SequenceResult, key: str | None = None):
+        """Write boxes, then the sidecar, then the key last: a sequence counts as done only once its key exists."""
+        atomic_write_text(self.box_path(benchmark, tracker, sequence), format_boxes(result.boxes))
+        n = len(result.boxes)
+        scores = np.ones(n) if result.scores is None else np.asarray(result.scores, float)
+        present = np.ones(n, bool) if result.present is None else np.asarray(result.present, bool)
+        times = np.full(n, np.nan) if result.times is None else np.asarray(result.times, float)
+        lines = ["frame,score,present,time"]
+        lines += [f"{i},{repr(float(s))},{int(p)},{repr(float(t))}" for i, (s, p, t) in
+                  enumerate(zip(scores, present, times))]
+        atomic_write_text(self.sidecar_path(benchmark, tracker, sequence), "\n".join(lines) + "\n")
+        if key is not None:
+            atomic_write_text(self.key_path(benchmark, tracker, sequence), key + "\n")
+
+    def write_manifest(self, benchmark: str, tracker: str, manifest: dict[str, Any]) -> None:
+        atomic_write_text(self.tracker_dir(benchmark, tracker) / MANIFEST,
+                          json.dumps(manifest, indent=2, sort_keys=True, default=str))
+
+    # -- reading -----------------------------------------------------------------------------------------------
+    def trackers(self, benchmark: str) -> list[str]:
+        d = self.root / benchmark
+        return sorted(p.name for p in d.iterdir() if p.is_dir()) if d.is_dir() else []
+
+    def sequences(self, benchmark: str, tracker: str) -> list[str]:
+        d = self.tracker_dir(benchmark, tracker)
+        if not d.is_dir():
+            return []
+        return sorted(p.name[:-4] for p in d.glob("*.txt") if not p.name.startswith("."))
+
+    def read_key(self, benchmark: str, tracker: str, sequence: str) -> str | None:
+        p = self.key_path(benchmark, tracker, sequence)
+        return p.read_text().strip() if p.is_file() else None
+
+    def read_boxes(self, benchmark: str, tracker: str, sequence: str) -> np.ndarray:
+        p = self.box_path(benchmark, tracker, sequence)
+        return parse_boxes(p.read_text(), p)
+
+    def read(self, benchmark: str, tracker: str, sequence: str) -> SequenceResult:
+        boxes = self.read_boxes(benchmark, tracker, sequence)
+        side = self.sidecar_path(benchmark, tracker, sequence)
+        if not side.is_file():
+            return SequenceResult(boxes)
+        data = np.genfromtxt(side, delimiter=",", skip_header=1, dtype=np.float64).reshape(-1, 4)
+        return SequenceResult(boxes, scores=data[:, 1], present=data[:, 2].astype(bool), times=data[:, 3])
+
+    def read_manifest(self, benchmark: str, tracker: str) -> dict[str, Any]:
+        p = self.tracker_dir(benchmark, tracker) / MANIFEST
+        return json.loads(p.read_text()) if p.is_file() else {}
