@@ -1,0 +1,1 @@
+"""Metrics: pure, vectorised numpy functions over one sequence plus combine steps; protocols per official toolkit."""
