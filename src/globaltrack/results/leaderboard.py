@@ -1,0 +1,226 @@
+"""Leaderboards: one ranked table per benchmark across every tracker evaluated (ours and imported), as CSV,
+Markdown and LaTeX.
+
+Ranking follows the benchmark's official primary measure: OxUvA ranks by (MaxGM, TPR, TNR) at IoU 0.5
+(oxuva/long-term-tracking-benchmark, python/oxuva/tools/analyze.py), GOT-10k by AO (got10k/experiments/got10k.py),
+VOT-LT by F-score, the OTB family (OTB, LaSOT, TrackingNet, TLP, UAV) by success AUC. A protocol object may name its
+own with a ``primary_metric`` (or ``ranking``) attribute; otherwise the first of ``PRIMARY_PREFERENCE`` present wins.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from globaltrack._io import atomic_write_text
+from globaltrack.metrics.evaluation import Evaluation
+
+# Display order of the known measures; unknown keys follow alphabetically.
+METRIC_ORDER = ("max_gm", "tpr", "tnr", "ao", "sr50", "sr75", "f_score", "pr", "re", "auc", "precision",
+                "norm_precision", "lsm", "coverage", "fps")
+METRIC_LABELS = {
+    "auc": "AUC", "precision": "P", "norm_precision": "NP", "sr50": "SR0.5", "sr75": "SR0.75", "ao": "AO",
+    "tpr": "TPR", "tnr": "TNR", "max_gm": "MaxGM", "gm": "GM", "f_score": "F", "pr": "Pr", "re": "Re",
+    "lsm": "LSM", "coverage": "Coverage", "fps": "FPS",
+}
+PRIMARY_PREFERENCE = ("max_gm", "ao", "f_score", "auc", "success", "sr50", "precision")
+# Tie-breakers after the primary key (OxUvA: MaxGM, then TPR, then TNR).
+TIE_BREAKERS = {"max_gm": ("tpr", "tnr")}
+
+
+def metric_label(key: str) -> str:
+    if key in METRIC_LABELS:
+        return METRIC_LABELS[key]
+    if key.startswith("ar@"):
+        return "AR@" + key[3:]
+    return key
+
+
+def metric_keys(evaluation: Evaluation) -> list[str]:
+    """All score keys present for any tracker, in display order."""
+    keys = {k for t in evaluation.trackers.values() for k in t.scores}
+    known = [k for k in METRIC_ORDER if k in keys]
+    return known + sorted(keys - set(known))
+
+
+def _protocol_primary(protocol: str) -> str | None:
+    try:
+        from globaltrack.metrics.protocols import get_protocol
+    except ImportError:
+        return None
+    try:
+        proto = get_protocol(protocol)
+    except Exception:  # an unknown or absent protocol: fall back to the key preference
+        return None
+    for attr in ("primary_metric", "ranking", "ranking_key"):
+        value = getattr(proto, attr, None)
+        if isinstance(value, str):
+            return value
+        if isinstance(value, (tuple, list)) and value and isinstance(value[0], str):
+            return value[0]
+    return None
+
+
+def primary_metric(evaluation: Evaluation) -> str | None:
+    keys = metric_keys(evaluation)
+    named = _protocol_primary(evaluation.protocol) if evaluation.protocol else None
+    if named in keys:
+        return named
+    for k in PRIMARY_PREFERENCE:
+        if k in keys:
+            return k
+    return keys[0] if keys else None
+
+
+def _sort_value(v) -> float:
+    try:
+        v = float(v)
+    except (TypeError, ValueError):
+        return -math.inf
+    return -math.inf if math.isnan(v) else v
+
+
+def ranked_trackers(evaluation: Evaluation, key: str | None = None) -> list[str]:
+    """Tracker names, best first, by ``key`` (default: the primary metric) and its tie-breakers; NaN last."""
+    key = key or primary_metric(evaluation)
+    if key is None:
+        return sorted(evaluation.trackers)
+    order = (key,) + TIE_BREAKERS.get(key, ())
+    return sorted(evaluation.trackers,
+                  key=lambda n: tuple(-_sort_value(evaluation.trackers[n].scores.get(k)) for k in order) + (n,))
+
+
+@dataclass
+class Leaderboard:
+    benchmark: str
+    protocol: str
+    metrics: list[str]
+    rows: list[dict] = field(default_factory=list)   # rank, tracker, <metric>..., imported, diagnostic, ...
+    primary: str | None = None
+
+    def best(self, metric: str) -> float | None:
+        vals = [r[metric] for r in self.rows if not r["diagnostic"] and _sort_value(r.get(metric)) > -math.inf]
+        return max(vals) if vals else None
+
+
+def build_leaderboard(evaluation: Evaluation, metrics: list[str] | None = None) -> Leaderboard:
+    metrics = metrics or metric_keys(evaluation)
+    primary = primary_metric(evaluation)
+    rows = []
+    rank = 0
+    for name in ranked_trackers(evaluation, primary):
+        t = evaluation.trackers[name]
+        if not t.diagnostic:  # diagnostic trackers (static, oracle) are listed but not ranked
+            rank += 1
+        row = {"rank": rank if not t.diagnostic else None, "tracker": name}
+        for m in metrics:
+            row[m] = t.scores.get(m)
+        row.update(imported=bool(t.imported), diagnostic=bool(t.diagnostic), missing=len(t.missing),
+                   failed=len(t.failed))
+        rows.append(row)
+    return Leaderboard(evaluation.benchmark, evaluation.protocol, list(metrics), rows, primary)
+
+
+def _fmt(v, scale: float = 100.0, digits: int = 1) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "-"
+    return f"{float(v) * scale:.{digits}f}"
+
+
+def _scale(metric: str) -> float:
+    return 1.0 if metric == "fps" else 100.0
+
+
+def to_csv(board: Leaderboard) -> str:
+    """Full-precision values on the 0-1 scale (as `Evaluation` holds them)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["rank", "tracker"] + board.metrics + ["imported", "diagnostic", "missing", "failed"])
+    for r in board.rows:
+        w.writerow([r["rank"] if r["rank"] is not None else "", r["tracker"]]
+                   + ["" if r[m] is None else repr(float(r[m])) for m in board.metrics]
+                   + [int(r["imported"]), int(r["diagnostic"]), r["missing"], r["failed"]])
+    return buf.getvalue()
+
+
+def _flags(r: dict) -> str:
+    return ("*" if r["imported"] else "") + (" (diagnostic)" if r["diagnostic"] else "")
+
+
+def to_markdown(board: Leaderboard) -> str:
+    """Scores on the 0-100 scale with one decimal (the papers' convention); best non-diagnostic value in bold."""
+    head = ["#", "Tracker"] + [metric_label(m) for m in board.metrics]
+    lines = [f"**{board.benchmark}** (protocol `{board.protocol}`, ranked by "
+             f"{metric_label(board.primary) if board.primary else '-'})", "",
+             "| " + " | ".join(head) + " |", "|" + "|".join(["---"] * 2 + ["---:"] * len(board.metrics)) + "|"]
+    best = {m: board.best(m) for m in board.metrics}
+    for r in board.rows:
+        cells = [str(r["rank"] or "-"), r["tracker"].replace("|", "\\|") + _flags(r)]
+        for m in board.metrics:
+            s = _fmt(r[m], _scale(m))
+            cells.append(f"**{s}**" if best[m] is not None and r[m] == best[m] and not r["diagnostic"] else s)
+        lines.append("| " + " | ".join(cells) + " |")
+    if any(r["imported"] for r in board.rows):
+        lines += ["", "\\* imported from published results."]
+    return "\n".join(lines) + "\n"
+
+
+_LATEX_SPECIAL = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
+                  "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "\\": r"\textbackslash{}"}
+
+
+def latex_escape(text: str) -> str:
+    return "".join(_LATEX_SPECIAL.get(c, c) for c in text)
+
+
+def to_latex(board: Leaderboard) -> str:
+    """A booktabs table (``\\usepackage{booktabs}``), 0-100 scale, best value in bold."""
+    cols = "rl" + "r" * len(board.metrics)
+    best = {m: board.best(m) for m in board.metrics}
+    out = [r"\begin{table}[t]", r"\centering",
+           rf"\caption{{{latex_escape(board.benchmark)} (protocol {latex_escape(board.protocol)}).}}",
+           rf"\begin{{tabular}}{{{cols}}}", r"\toprule",
+           " & ".join(["\\#", "Tracker"] + [latex_escape(metric_label(m)) for m in board.metrics]) + r" \\",
+           r"\midrule"]
+    for r in board.rows:
+        cells = [str(r["rank"] or "--"), latex_escape(r["tracker"] + _flags(r))]
+        for m in board.metrics:
+            s = _fmt(r[m], _scale(m))
+            cells.append(rf"\textbf{{{s}}}" if best[m] is not None and r[m] == best[m] and not r["diagnostic"]
+                         else s)
+        out.append(" & ".join(cells) + r" \\")
+    out += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
+    return "\n".join(out) + "\n"
+
+
+def to_text(board: Leaderboard) -> str:
+    """The console ranking."""
+    names = [r["tracker"] + _flags(r) for r in board.rows] or ["-"]
+    width = max(len("Tracker"), max(len(n) for n in names))
+    head = f"{'#':>3}  {'Tracker':<{width}}  " + "  ".join(f"{metric_label(m):>8}" for m in board.metrics)
+    lines = [f"{board.benchmark} (protocol {board.protocol}), ranked by "
+             f"{metric_label(board.primary) if board.primary else '-'}", head, "-" * len(head)]
+    for r, n in zip(board.rows, names):
+        extra = []
+        if r["missing"]:
+            extra.append(f"{r['missing']} missing")
+        if r["failed"]:
+            extra.append(f"{r['failed']} failed")
+        lines.append(f"{(r['rank'] or '-'):>3}  {n:<{width}}  "
+                     + "  ".join(f"{_fmt(r[m], _scale(m)):>8}" for m in board.metrics)
+                     + (f"  ({', '.join(extra)})" if extra else ""))
+    return "\n".join(lines) + "\n"
+
+
+def write_leaderboard(evaluation: Evaluation, out_dir: str | Path, stem: str | None = None) -> dict[str, Path]:
+    """Write ``<stem>.csv``, ``<stem>.md`` and ``<stem>.tex`` (stem defaults to ``<benchmark>_leaderboard``)."""
+    board = build_leaderboard(evaluation)
+    out_dir = Path(out_dir)
+    stem = stem or f"{evaluation.benchmark}_leaderboard"
+    paths = {"csv": out_dir / f"{stem}.csv", "md": out_dir / f"{stem}.md", "tex": out_dir / f"{stem}.tex"}
+    atomic_write_text(paths["csv"], to_csv(board))
+    atomic_write_text(paths["md"], to_markdown(board))
+    atomic_write_text(paths["tex"], to_latex(board))
+    return paths
