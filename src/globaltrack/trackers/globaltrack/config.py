@@ -1,0 +1,125 @@
+"""Model configurations: ``r50_fpn`` (the official GlobalTrack model) and ``tiny`` (the same architecture, small).
+
+``r50_fpn`` reproduces ``configs/qg_rcnn_r50_fpn.py`` of huanglianghua/GlobalTrack (mmdetection v1.0rc0): ResNet-50,
+FPN P2-P6 with 256 channels, anchors of scale 8 and ratios 0.5/1/2 on strides 4..64, test proposals 1000 with NMS
+0.7, RoIAlign 7x7 (sampling ratio 2, finest scale 56), a 2-class box head with stds (0.1, 0.1, 0.2, 0.2), test NMS
+0.5 and at most 1000 detections; images fit 1333x800. Numbers cite the spec (../shared/spec/globaltrack.md, section).
+
+``tiny`` keeps every stage and convention and shrinks the widths (a ResNet-like backbone of BasicBlocks with
+16/32/64/128 channels, FPN of 64 channels, a 256-d box head), the image side (fits 320x240) and the proposal and
+sample counts, so that it trains on a 2-core CPU.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+
+from globaltrack.errors import UserError
+
+
+@dataclass(frozen=True)
+class ProposalConfig:
+    """mmdet v1 ``rpn_proposal`` / ``test_cfg.rpn`` (spec 1.6): per-level top-k, per-level NMS, global top-k."""
+
+    nms_pre: int
+    nms_post: int
+    max_num: int
+    nms_thr: float = 0.7
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    name: str
+    # backbone: "resnet50" (torchvision's) or "small_resnet" (BasicBlocks with `backbone_widths`)
+    backbone: str = "resnet50"
+    backbone_widths: tuple[int, ...] = (64, 128, 256, 512)
+    backbone_blocks: tuple[int, ...] = (3, 4, 6, 3)
+    stem_width: int = 64
+    frozen_stages: int = 1  # spec 1.1: stem and layer1 get no gradients (-1: nothing frozen)
+    norm_eval: bool = True  # spec 1.1: every BatchNorm uses its running statistics, also in training
+    fpn_channels: int = 256
+    # anchors (spec 1.3)
+    anchor_scales: tuple[float, ...] = (8.0,)
+    anchor_ratios: tuple[float, ...] = (0.5, 1.0, 2.0)
+    anchor_strides: tuple[int, ...] = (4, 8, 16, 32, 64)
+    # RoIAlign (spec 1.7)
+    roi_size: int = 7
+    roi_sampling_ratio: int = 2
+    roi_strides: tuple[int, ...] = (4, 8, 16, 32)
+    finest_scale: float = 56.0
+    # box head (spec 1.9, 1.10)
+    representation_size: int = 1024
+    rcnn_stds: tuple[float, ...] = (0.1, 0.1, 0.2, 0.2)
+    # test time (spec 1.6, 1.12)
+    test_proposals: ProposalConfig = ProposalConfig(1000, 1000, 1000, 0.7)
+    test_score_thr: float = 0.0
+    test_nms_thr: float = 0.5
+    test_max_per_img: int = 1000
+    # training (spec 2.5)
+    train_proposals: ProposalConfig = ProposalConfig(2000, 2000, 2000, 0.7)
+    rpn_batch: int = 256
+    rpn_pos_fraction: float = 0.5
+    rpn_pos_iou: float = 0.7
+    rpn_neg_iou: float = 0.3
+    rpn_min_pos_iou: float = 0.3
+    rpn_smooth_l1_beta: float = 1.0 / 9.0
+    rcnn_batch: int = 512
+    rcnn_pos_fraction: float = 0.25
+    rcnn_iou: float = 0.5
+    max_instances: int = 8
+    # images (spec 3): fit (long side, short side), pad to a multiple of `size_divisor`
+    image_scale: tuple[int, int] = (1333, 800)
+    size_divisor: int = 32
+    # False: the plain-RPN ablation (no modulators; the RCNN scores proposals without the query)
+    modulate: bool = True
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @staticmethod
+    def from_dict(d: dict) -> "ModelConfig":
+        d = dict(d)
+        for k in ("test_proposals", "train_proposals"):
+            if isinstance(d.get(k), dict):
+                d[k] = ProposalConfig(**d[k])
+        known = set(ModelConfig.__dataclass_fields__)
+        d = {k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items() if k in known}
+        return ModelConfig(**d)
+
+
+R50_FPN = ModelConfig(name="r50_fpn")
+
+TINY = ModelConfig(
+    name="tiny",
+    backbone="small_resnet",
+    backbone_widths=(16, 32, 64, 128),
+    backbone_blocks=(1, 1, 1, 1),
+    stem_width=16,
+    # trained from scratch (no ImageNet/COCO weights offline): nothing frozen, BatchNorm learns its statistics
+    frozen_stages=-1,
+    norm_eval=False,
+    fpn_channels=64,
+    representation_size=256,
+    test_proposals=ProposalConfig(300, 300, 300, 0.7),
+    test_max_per_img=100,
+    train_proposals=ProposalConfig(600, 300, 300, 0.7),
+    rpn_batch=256,
+    rcnn_batch=128,
+    image_scale=(320, 240),
+)
+
+CONFIGS = {c.name: c for c in (R50_FPN, TINY)}
+
+
+def get_config(name: str | ModelConfig, **overrides) -> ModelConfig:
+    """A named configuration, optionally with fields replaced (``modulate=False`` for the plain-RPN ablation)."""
+    if isinstance(name, ModelConfig):
+        cfg = name
+    else:
+        key = str(name).lower().replace("-", "_")
+        if key not in CONFIGS:
+            raise UserError(f"unknown GlobalTrack config '{name}'; known: {', '.join(sorted(CONFIGS))}")
+        cfg = CONFIGS[key]
+    return replace(cfg, **overrides) if overrides else cfg
+
+
+__all__ = ["ModelConfig", "ProposalConfig", "R50_FPN", "TINY", "CONFIGS", "get_config"]

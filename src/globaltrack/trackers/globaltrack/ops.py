@@ -1,0 +1,128 @@
+"""mmdetection v1 box conventions on top of torchvision's ops (spec 1.7, 1.10, 1.11).
+
+mmdet v1 boxes are *inclusive* ``x1, y1, x2, y2``: width = x2 - x1 + 1. Each function here documents which v1
+function it reproduces and how torchvision's op is shimmed:
+
+- ``nms_v1``: ``mmdet/ops/nms/src/nms_kernel.cu`` IoU uses +1 widths; ``torchvision.ops.nms`` on x2+1, y2+1 gives
+  the same keep list.
+- ``roi_align_v1``: ``mmdet/ops/roi_align/src/roi_align_kernel.cu`` samples from x1*s to (x2+1)*s;
+  ``torchvision.ops.roi_align(aligned=False)`` on x2+1, y2+1 is the same (to 3e-6) except for RoIs narrower than a
+  feature pixel (torchvision clamps the width to 1, v1 to 0).
+- ``delta2bbox`` / ``bbox2delta``: ``mmdet/core/bbox/transforms.py``, reimplemented (torchvision's decoder clamps dw
+  only from above and clips to [0, W] instead of [0, W-1]).
+- ``map_roi_levels``: ``mmdet/models/roi_extractors/single_level.py``.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torchvision.ops import batched_nms, nms, roi_align
+
+WH_RATIO_CLIP = 16 / 1000  # mmdet v1 delta2bbox default
+MAX_LOG_RATIO = abs(math.log(WH_RATIO_CLIP))
+
+
+def _exclusive(boxes: torch.Tensor) -> torch.Tensor:
+    """Inclusive v1 boxes -> the exclusive boxes torchvision expects (x2+1, y2+1)."""
+    return torch.cat([boxes[..., :2], boxes[..., 2:] + 1.0], dim=-1)
+
+
+def nms_v1(boxes: torch.Tensor, scores: torch.Tensor, iou_threshold: float) -> torch.Tensor:
+    """Indices kept by mmdet v1 NMS (IoU with +1 widths; suppress when IoU > threshold), sorted by score."""
+    return nms(_exclusive(boxes.float()), scores.float(), float(iou_threshold))
+
+
+def batched_nms_v1(boxes, scores, groups, iou_threshold: float) -> torch.Tensor:
+    """``nms_v1`` run independently within each group id (used for per-level proposal NMS)."""
+    return batched_nms(_exclusive(boxes.float()), scores.float(), groups, float(iou_threshold))
+
+
+def box_iou_v1(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """(N, M) IoU with +1 widths, as mmdet v1 ``bbox_overlaps``."""
+    area_a = (a[:, 2] - a[:, 0] + 1) * (a[:, 3] - a[:, 1] + 1)
+    area_b = (b[:, 2] - b[:, 0] + 1) * (b[:, 3] - b[:, 1] + 1)
+    lt = torch.max(a[:, None, :2], b[None, :, :2])
+    rb = torch.min(a[:, None, 2:], b[None, :, 2:])
+    wh = (rb - lt + 1).clamp(min=0)
+    inter = wh[..., 0] * wh[..., 1]
+    return inter / (area_a[:, None] + area_b[None, :] - inter)
+
+
+def delta2bbox(rois: torch.Tensor, deltas: torch.Tensor, stds=(1.0, 1.0, 1.0, 1.0), max_shape=None) -> torch.Tensor:
+    """mmdet v1 ``delta2bbox`` with means 0: decode (N, 4) deltas against (N, 4) inclusive boxes.
+
+    ``max_shape`` = (h, w) of the resized, unpadded image: the result is clipped to [0, w-1] x [0, h-1].
+    """
+    stds_t = deltas.new_tensor(stds)
+    d = deltas * stds_t
+    dx, dy = d[:, 0], d[:, 1]
+    dw = d[:, 2].clamp(min=-MAX_LOG_RATIO, max=MAX_LOG_RATIO)
+    dh = d[:, 3].clamp(min=-MAX_LOG_RATIO, max=MAX_LOG_RATIO)
+    px = (rois[:, 0] + rois[:, 2]) * 0.5
+    py = (rois[:, 1] + rois[:, 3]) * 0.5
+    pw = rois[:, 2] - rois[:, 0] + 1.0
+    ph = rois[:, 3] - rois[:, 1] + 1.0
+    gw = pw * dw.exp()
+    gh = ph * dh.exp()
+    gx = px + pw * dx
+    gy = py + ph * dy
+    x1 = gx - gw * 0.5 + 0.5
+    y1 = gy - gh * 0.5 + 0.5
+    x2 = gx + gw * 0.5 - 0.5
+    y2 = gy + gh * 0.5 - 0.5
+    if max_shape is not None:
+        h, w = float(max_shape[0]), float(max_shape[1])
+        x1 = x1.clamp(min=0, max=w - 1)
+        y1 = y1.clamp(min=0, max=h - 1)
+        x2 = x2.clamp(min=0, max=w - 1)
+        y2 = y2.clamp(min=0, max=h - 1)
+    return torch.stack([x1, y1, x2, y2], dim=-1)
+
+
+def bbox2delta(proposals: torch.Tensor, gt: torch.Tensor, stds=(1.0, 1.0, 1.0, 1.0)) -> torch.Tensor:
+    """mmdet v1 ``bbox2delta`` with means 0 (the +1 width convention)."""
+    px = (proposals[:, 0] + proposals[:, 2]) * 0.5
+    py = (proposals[:, 1] + proposals[:, 3]) * 0.5
+    pw = proposals[:, 2] - proposals[:, 0] + 1.0
+    ph = proposals[:, 3] - proposals[:, 1] + 1.0
+    gx = (gt[:, 0] + gt[:, 2]) * 0.5
+    gy = (gt[:, 1] + gt[:, 3]) * 0.5
+    gw = gt[:, 2] - gt[:, 0] + 1.0
+    gh = gt[:, 3] - gt[:, 1] + 1.0
+    deltas = torch.stack([(gx - px) / pw, (gy - py) / ph, torch.log(gw / pw), torch.log(gh / ph)], dim=-1)
+    return deltas / deltas.new_tensor(stds)
+
+
+def map_roi_levels(rois: torch.Tensor, num_levels: int, finest_scale: float = 56.0) -> torch.Tensor:
+    """mmdet v1 level rule: ``floor(log2(sqrt((x2-x1+1)(y2-y1+1)) / finest_scale + 1e-6))`` clamped to 0..L-1.
+
+    ``rois`` is (K, 5) with the batch index first. With finest_scale 56: < 112 px -> P2, 112-224 -> P3, ...
+    """
+    scale = torch.sqrt((rois[:, 3] - rois[:, 1] + 1) * (rois[:, 4] - rois[:, 2] + 1))
+    levels = torch.floor(torch.log2(scale / finest_scale + 1e-6))
+    return levels.clamp(min=0, max=num_levels - 1).long()
+
+
+def roi_align_v1(feature: torch.Tensor, rois: torch.Tensor, output_size: int, stride: int,
+                 sampling_ratio: int = 2) -> torch.Tensor:
+    """mmdet v1 RoIAlign of (K, 5) inclusive RoIs (batch index first) on one feature map of the given stride."""
+    shifted = torch.cat([rois[:, :3], rois[:, 3:] + 1.0], dim=1).to(feature.dtype)
+    return roi_align(feature, shifted, output_size, spatial_scale=1.0 / stride, sampling_ratio=sampling_ratio,
+                     aligned=False)
+
+
+def multilevel_roi_align(features: list[torch.Tensor], rois: torch.Tensor, output_size: int = 7,
+                         strides=(4, 8, 16, 32), sampling_ratio: int = 2, finest_scale: float = 56.0) -> torch.Tensor:
+    """mmdet v1 ``SingleRoIExtractor``: each RoI pooled from one of ``features[:len(strides)]`` by its size."""
+    num_levels = len(strides)
+    levels = map_roi_levels(rois, num_levels, finest_scale)
+    channels = features[0].shape[1]
+    out = features[0].new_zeros((rois.shape[0], channels, output_size, output_size))
+    for lvl in range(num_levels):
+        idx = torch.nonzero(levels == lvl).flatten()
+        if idx.numel() == 0:
+            continue
+        pooled = roi_align_v1(features[lvl], rois[idx], output_size, strides[lvl], sampling_ratio)
+        out[idx] = pooled.to(out.dtype)
+    return out
