@@ -1,0 +1,106 @@
+"""`globaltrack run`: run trackers over a benchmark and write result files (resumable, parallel)."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from globaltrack.errors import UserError
+from globaltrack.harness.cli import add_common_options, parse_options, register_command, split_list
+
+EPILOG = """\
+examples:
+  # GlobalTrack and KCF on LaSOT's test split, 4 worker processes, results in ./results/lasot/<tracker>/
+  globaltrack run -b lasot --root /data/LaSOT -t globaltrack -t kcf -j 4
+
+  # options for every tracker listed (--opt), or for one tracker (NAME:KEY=VALUE,KEY2=VALUE)
+  globaltrack run -b otb2015 --root /data/OTB100 -t globaltrack:batch=8,threshold=0.5 -t oracle:noise=0.1
+
+  # two sequences only; rerun them even if their results are current
+  globaltrack run -b lasot --root /data/LaSOT -t kcf --sequences airplane-1,bird-2 --force
+
+  # on a Dask cluster (workers must see the dataset's paths; results are written here)
+  globaltrack run -b lasot --root /data/LaSOT -t kcf --backend dask --scheduler tcp://10.0.0.5:8786
+
+A rerun skips sequences whose results exist and were produced with the same tracker options, package version and
+annotations, so an interrupted run continues where it stopped. Failed sequences are listed in
+<results>/<benchmark>/<tracker>/manifest.json and make the exit status 1; user errors exit with 2.
+See `globaltrack trackers` and `globaltrack benchmarks` for the names.
+"""
+
+
+def parse_tracker_specs(values, common: dict[str, str] | None = None) -> list[tuple[str, dict[str, str]]]:
+    """``-t a,b -t c:k=v,k2=v2`` -> ``[("a", {}), ("b", {}), ("c", {"k": "v", "k2": "v2"})]``.
+
+    Items are comma-separated; ``NAME:KEY=VALUE`` starts a tracker with an option, and a following ``KEY=VALUE``
+    item (with no ``:``) adds another option to that tracker. ``common`` options (``--opt``) apply to every tracker,
+    per-tracker options override them.
+    """
+    specs: list[tuple[str, dict[str, str]]] = []
+    for value in values or []:
+        last_had_opts = False
+        for item in str(value).split(","):
+            item = item.strip()
+            if not item:
+                continue
+            if ":" in item:
+                name, opt = item.split(":", 1)
+                specs.append((name.strip(), {}))
+                if opt.strip():
+                    specs[-1][1].update(parse_options([opt]))
+                last_had_opts = True
+            elif "=" in item:
+                if not specs or not last_had_opts:
+                    raise UserError(f"--tracker: option '{item}' does not follow a NAME:KEY=VALUE item "
+                                    f"(write NAME:{item})")
+                specs[-1][1].update(parse_options([item]))
+            else:
+                specs.append((item, {}))
+                last_had_opts = False
+    common = common or {}
+    return [(name, {**common, **opts}) for name, opts in specs]
+
+
+@register_command("run", description="run trackers over a benchmark's sequences and write result files")
+class Run:
+    @staticmethod
+    def add_arguments(parser: argparse.ArgumentParser) -> None:
+        parser.formatter_class = argparse.RawDescriptionHelpFormatter
+        parser.epilog = EPILOG
+        add_common_options(parser, jobs=True, sequences=True, trackers=True)
+        parser.add_argument("--opt", "-o", action="append", metavar="KEY=VALUE",
+                            help="tracker option for every listed tracker (repeatable)")
+        parser.add_argument("--force", action="store_true", help="rerun sequences whose results are current")
+        parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar or per-failure lines")
+        parser.add_argument("--backend", choices=("loky", "threading", "dask"), default="loky",
+                            help="loky: worker processes here (default); threading: worker threads; "
+                                 "dask: a Dask cluster given by --scheduler")
+        parser.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="Dask scheduler address (--backend dask)")
+
+    @staticmethod
+    def run(args) -> int:
+        from globaltrack.benchmarks import load_sequences
+        from globaltrack.harness.runner import run_trackers
+        from globaltrack.results.store import ResultStore
+
+        if not args.benchmark:
+            raise UserError("--benchmark is required (see `globaltrack benchmarks`)")
+        if not args.root:
+            raise UserError("--root is required: the dataset folder")
+        root = Path(args.root)
+        if not root.is_dir():
+            raise UserError("dataset folder does not exist", root)
+        trackers = parse_tracker_specs(args.trackers, parse_options(args.opt))
+        if not trackers:
+            raise UserError("--tracker is required (see `globaltrack trackers`)")
+        if args.scheduler and args.backend != "dask":
+            raise UserError("--scheduler needs --backend dask")
+        names = split_list([args.sequences]) if args.sequences else None
+        sequences = load_sequences(args.benchmark, root, split=args.split, names=names)
+        from globaltrack.benchmarks import BENCHMARKS
+
+        benchmark = BENCHMARKS.get(args.benchmark).name  # the canonical name, not an alias, names the folder
+        summary = run_trackers(trackers, sequences, benchmark, ResultStore(args.results), jobs=args.jobs,
+                               backend=args.backend, scheduler=args.scheduler, force=args.force, quiet=args.quiet)
+        for line in summary.lines():
+            print(line)
+        return 0 if summary.ok else 1
