@@ -1,4 +1,79 @@
 """GlobalTrack (Huang, Zhao, Huang, AAAI 2020): the QG-RCNN model, its tracker and the official checkpoint.
 
-Importing this package does not import torch; the trackers are registered in ``registration`` (imported here).
+Modules: ``config`` (r50_fpn, tiny), ``anchors`` and ``ops`` (mmdetection v1 conventions on torchvision ops),
+``modulators`` (QG-RPN, QG-RCNN), ``model`` (``GlobalTrackModel``: inference and ``forward_train``), ``preprocess``,
+``checkpoint`` (official <-> ours), ``tracker``.
+
+Importing this package does not import torch: it only registers the trackers ``globaltrack`` (top-1 QG-RCNN
+detection) and ``globaltrack-qgrpn`` (top-1 QG-RPN proposal, no QG-RCNN).
 """
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from globaltrack.errors import UserError
+from globaltrack.trackers import register_tracker
+
+DEFAULT_WEIGHTS_NAME = "globaltrack_tiny_synthetic.pth"
+_KNOWN_OPTIONS = ("weights", "config", "device", "dtype", "batch", "threshold")
+
+
+def default_weights_path() -> Path:
+    """``src/globaltrack/data/weights/globaltrack_tiny_synthetic.pth`` (written by ``globaltrack train``)."""
+    try:
+        from importlib.resources import files
+
+        return Path(str(files("globaltrack").joinpath("data", "weights", DEFAULT_WEIGHTS_NAME)))
+    except (ModuleNotFoundError, TypeError):  # pragma: no cover - fall back to the source tree
+        return Path(__file__).resolve().parents[2] / "data" / "weights" / DEFAULT_WEIGHTS_NAME
+
+
+def _torch_missing() -> str:
+    for mod in ("torch", "torchvision"):
+        if importlib.util.find_spec(mod) is None:
+            return f"{mod} is not installed"
+    return ""
+
+
+def _available() -> tuple[bool, str]:
+    missing = _torch_missing()
+    if missing:
+        return False, missing
+    if not default_weights_path().is_file():
+        return False, ("default weights missing: run `globaltrack train --config tiny-synthetic` or pass "
+                       "--opt weights=PATH")
+    return True, ""
+
+
+def _make(source: str, options: dict):
+    unknown = [k for k in options if k not in _KNOWN_OPTIONS]
+    if unknown:
+        raise UserError(f"unknown GlobalTrack option '{unknown[0]}'; known: {', '.join(_KNOWN_OPTIONS)}")
+    missing = _torch_missing()
+    if missing:
+        raise UserError(f"GlobalTrack needs PyTorch: {missing}")
+    options = dict(options)
+    weights = options.pop("weights", None)
+    if weights is None:
+        weights = default_weights_path()
+        if not weights.is_file():
+            raise UserError(f"GlobalTrack's default weights {weights} are missing: run `globaltrack train "
+                            "--config tiny-synthetic` to create them, or pass weights=PATH (our format or the "
+                            "official qg_rcnn_r50_fpn_coco_got10k_lasot.pth)")
+        options.setdefault("config", "tiny")
+    from globaltrack.trackers.globaltrack.tracker import GlobalTrackTracker
+
+    return GlobalTrackTracker(weights=weights, source=source, **options)
+
+
+@register_tracker("globaltrack", description="GlobalTrack: top-1 QG-RCNN detection over the whole frame "
+                  "(options weights, config, device, dtype, batch, threshold)", available=_available)
+def make_globaltrack(**options):
+    return _make("rcnn", options)
+
+
+@register_tracker("globaltrack-qgrpn", description="GlobalTrack ablation: top-1 QG-RPN proposal, no QG-RCNN",
+                  available=_available)
+def make_globaltrack_qgrpn(**options):
+    return _make("rpn", options)

@@ -1,0 +1,142 @@
+"""The GlobalTrack tracker (``trackers/global_track.py`` of huanglianghua/GlobalTrack, spec 3).
+
+The first frame is the query; every later frame is searched whole (resized to fit the config's image scale) and
+the top-1 QG-RCNN detection is the output: no motion model, no smoothing, no use of earlier frames. Query
+features and modulator kernels are computed once in ``init`` (the official code recomputes them every frame with
+identical results). ``present = score >= threshold`` (0.84, the paper's OxUvA setting; the code has no presence
+logic). Frames are independent given the query, so ``track_batch`` runs several in one forward pass.
+"""
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+
+from globaltrack.errors import UserError
+from globaltrack.trackers.base import Prediction, Tracker
+
+DTYPES = ("float32", "bfloat16", "float16")
+
+
+def _parse_bool(value) -> bool:
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+class GlobalTrackTracker(Tracker):
+    """Options (strings from the CLI are accepted): ``weights`` (path, our or the official format), ``config``
+    (``tiny`` | ``r50_fpn``; default: the one stored in / inferred from the weights), ``device`` (cpu | cuda),
+    ``dtype`` (float32 | bfloat16 | float16, via autocast), ``batch`` (frames per forward pass in
+    ``track_batch``), ``threshold`` (presence threshold on the top-1 score), ``source`` (rcnn | rpn: rpn reports
+    the top-1 QG-RPN proposal, the ``globaltrack-qgrpn`` ablation)."""
+
+    name = "globaltrack"
+    is_deterministic = True
+
+    def __init__(self, weights=None, config=None, device="cpu", dtype="float32", batch=8, threshold=0.84,
+                 source="rcnn", model=None):
+        import torch
+
+        from globaltrack.trackers.globaltrack.checkpoint import load_model
+
+        if str(dtype) not in DTYPES:
+            raise UserError(f"dtype must be one of {', '.join(DTYPES)}, not '{dtype}'")
+        if str(source) not in ("rcnn", "rpn"):
+            raise UserError(f"source must be 'rcnn' or 'rpn', not '{source}'")
+        device = str(device)
+        if device.startswith("cuda") and not torch.cuda.is_available():
+            raise UserError("device=cuda requested but CUDA is not available here")
+        try:
+            self.device = torch.device(device)
+        except RuntimeError as err:
+            raise UserError(f"bad device '{device}': {err}") from err
+        try:
+            self.batch = max(int(batch), 1)
+            self.threshold = float(threshold)
+        except ValueError as err:
+            raise UserError(f"bad GlobalTrack option: {err}") from err
+        self.dtype = getattr(torch, str(dtype))
+        self.source = str(source)
+        if model is None:
+            if weights is None:
+                raise UserError("GlobalTrack needs weights=PATH")
+            model = load_model(weights, config)
+        self.model = model.eval().to(self.device)
+        self.config = self.model.config
+        self._query = None
+        self._last_box = None
+
+    # ------------------------------------------------------------------------------------------------ helpers
+    def _autocast(self):
+        import torch
+
+        if self.dtype == torch.float32:
+            return contextlib.nullcontext()
+        return torch.autocast(device_type=self.device.type, dtype=self.dtype)
+
+    def _prepare(self, images):
+        from globaltrack.trackers.globaltrack.preprocess import pad_batch, preprocess_image
+
+        prepared = [preprocess_image(im, self.config.image_scale) for im in images]
+        tensor = pad_batch([p.tensor for p in prepared], self.config.size_divisor).to(self.device)
+        return prepared, tensor
+
+    def _detect(self, images, source):
+        import torch
+
+        if self._query is None and self.config.modulate:
+            raise RuntimeError("call init(image, box) before update/track_batch/candidates")
+        out = []
+        for start in range(0, len(images), self.batch):
+            chunk = images[start:start + self.batch]
+            prepared, tensor = self._prepare(chunk)
+            with torch.no_grad(), self._autocast():
+                dets = self.model.detect(tensor, [p.image_size for p in prepared], [p.scale for p in prepared],
+                                         self._query, source=source)
+            out += dets
+        return out
+
+    # ------------------------------------------------------------------------------------------------ interface
+    def init(self, image, box) -> None:
+        import torch
+
+        from globaltrack.trackers.globaltrack.preprocess import xywh_to_xyxy
+
+        box = np.asarray(box, dtype=np.float64).reshape(4)
+        if not np.all(np.isfinite(box)) or box[2] <= 0 or box[3] <= 0:
+            raise ValueError(f"GlobalTrack needs a non-empty initial box, got {box.tolist()}")
+        prepared, tensor = self._prepare([image])
+        xyxy = xywh_to_xyxy(box) * prepared[0].scale
+        xyxy[:, 0::2] = np.clip(xyxy[:, 0::2], 0, tensor.shape[3] - 1)
+        xyxy[:, 1::2] = np.clip(xyxy[:, 1::2], 0, tensor.shape[2] - 1)
+        with torch.no_grad(), self._autocast():
+            features = self.model.extract_features(tensor)
+            boxes = torch.as_tensor(xyxy, dtype=torch.float32, device=self.device)
+            self._query = self.model.embed_query(features, boxes)
+        self._last_box = box.copy()
+
+    def _prediction(self, det) -> Prediction:
+        from globaltrack.trackers.globaltrack.preprocess import xyxy_to_xywh
+
+        if det.boxes.shape[0] == 0:
+            return Prediction(self._last_box.copy(), score=0.0, present=False)
+        box = xyxy_to_xywh(det.boxes[0].float().cpu().numpy())[0]
+        score = float(det.scores[0])
+        self._last_box = box
+        return Prediction(box, score=score, present=score >= self.threshold)
+
+    def update(self, image) -> Prediction:
+        return self._prediction(self._detect([image], self.source)[0])
+
+    def track_batch(self, images) -> list[Prediction]:
+        """N frames, ``batch`` per forward pass; the same results as N ``update`` calls."""
+        return [self._prediction(d) for d in self._detect(list(images), self.source)]
+
+    def candidates(self, image, k: int = 10, source: str | None = None):
+        """The top-k QG-RCNN detections (``source="rcnn"``) or QG-RPN proposals (``"rpn"``): boxes (K, 4) xywh in
+        original image coordinates and scores (K,), best first."""
+        from globaltrack.trackers.globaltrack.preprocess import xyxy_to_xywh
+
+        det = self._detect([image], source or self.source)[0]
+        boxes = det.boxes[: int(k)].float().cpu().numpy()
+        scores = det.scores[: int(k)].float().cpu().numpy().astype(np.float64)
+        return xyxy_to_xywh(boxes) if len(boxes) else np.zeros((0, 4)), scores
