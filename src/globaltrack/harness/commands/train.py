@@ -1,0 +1,116 @@
+"""`globaltrack train`: train GlobalTrack with the cross-query loss, export shipped weights, or compute evidence."""
+from globaltrack.errors import UserError
+from globaltrack.harness.cli import register_command
+
+
+def _parse_probs(text: str) -> dict[str, float]:
+    out = {}
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        if "=" not in part:
+            raise UserError(f"--probs expects SOURCE=P[,SOURCE=P...] (e.g. coco=0.4,got10k=0.4,lasot=0.2), "
+                            f"got '{part}'")
+        k, v = part.split("=", 1)
+        try:
+            out[k.strip()] = float(v)
+        except ValueError:
+            raise UserError(f"--probs: '{v}' is not a number") from None
+    return out
+
+
+@register_command("train", description="train GlobalTrack (cross-query loss; --config tiny-synthetic or "
+                                       "r50-official), export weights, or write the evidence report")
+class Train:
+    @staticmethod
+    def add_arguments(parser):
+        parser.add_argument("--config", default="tiny-synthetic",
+                            help="named training config: tiny-synthetic (default, CPU) or r50-official")
+        parser.add_argument("--out", default=None, help="run folder (default work_dirs/<config>[-ablation])")
+        parser.add_argument("--resume", action="store_true", help="continue from <out>/latest.pth")
+        parser.add_argument("--init", metavar="CHECKPOINT",
+                            help="initial weights from any checkpoint (ours, mmcv, converted official)")
+        parser.add_argument("--single-query", action="store_true", help="ablation: loss of one query per pair")
+        parser.add_argument("--plain-rpn", action="store_true", help="ablation: no modulators (plain RPN/RCNN)")
+        g = parser.add_argument_group("schedule (defaults from --config)")
+        g.add_argument("--epochs", type=int)
+        g.add_argument("--pairs-per-epoch", type=int)
+        g.add_argument("--batch-size", type=int)
+        g.add_argument("--lr", type=float)
+        g.add_argument("--momentum", type=float)
+        g.add_argument("--weight-decay", type=float)
+        g.add_argument("--warmup-iters", type=int)
+        g.add_argument("--lr-steps", help="comma-separated epochs at which the lr is multiplied by 0.1")
+        g.add_argument("--grad-clip", type=float)
+        g.add_argument("--max-iters", type=int, help="stop after this many iterations (checkpoint written)")
+        g.add_argument("--time-limit", type=float, help="minutes; stop cleanly when exceeded")
+        g.add_argument("--seed", type=int)
+        g = parser.add_argument_group("data")
+        g.add_argument("--probs", help="source mixing, e.g. coco=0.4,got10k=0.4,lasot=0.2 or synthetic=1")
+        g.add_argument("--synthetic-root", help="synthetic train split (generated there if missing)")
+        g.add_argument("--synthetic-sequences", type=int)
+        g.add_argument("--synthetic-frames", type=int)
+        g.add_argument("--coco-root")
+        g.add_argument("--coco-annotations", help="COCO instances JSON (default: the loader's)")
+        g.add_argument("--got10k-root")
+        g.add_argument("--lasot-root")
+        g = parser.add_argument_group("hardware")
+        g.add_argument("--device", help="cpu or cuda (nothing requires a GPU)")
+        g.add_argument("--threads", type=int, help="torch CPU threads")
+        g.add_argument("--workers", type=int, help="DataLoader worker processes")
+        g = parser.add_argument_group("export and evidence")
+        g.add_argument("--export", metavar="PATH",
+                       help="after training (or alone with --from), write stripped fp16 weights to PATH")
+        g.add_argument("--from", dest="from_checkpoint", metavar="CHECKPOINT",
+                       help="checkpoint to export instead of training")
+        g.add_argument("--evidence", action="store_true",
+                       help="compute the evidence report (AR@k, ablations, long-term baselines) on the synthetic "
+                            "test split instead of training")
+        g.add_argument("--evidence-out", default=None, help="evidence JSON path (default: the shipped one)")
+        g.add_argument("--evidence-root", default=None, help="synthetic test split (generated if missing)")
+        g.add_argument("--baselines", default="kcf,csrt,tld", help="baseline trackers for the evidence report")
+
+    @staticmethod
+    def run(args):
+        from pathlib import Path
+
+        if args.evidence:
+            from globaltrack.trackers.globaltrack.evidence import write_evidence
+
+            path = write_evidence(out_path=args.evidence_out, root=args.evidence_root,
+                                  baselines=[b for b in args.baselines.split(",") if b])
+            print(f"evidence written to {path}")
+            return 0
+
+        from globaltrack.trackers.globaltrack.train import export_weights, get_train_config, train
+
+        if args.from_checkpoint:
+            if not args.export:
+                raise UserError("--from needs --export PATH")
+            print(f"exported {export_weights(args.from_checkpoint, args.export)}")
+            return 0
+
+        overrides = {k: getattr(args, k) for k in (
+            "epochs", "pairs_per_epoch", "batch_size", "lr", "momentum", "weight_decay", "warmup_iters",
+            "grad_clip", "max_iters", "time_limit", "seed", "synthetic_root", "synthetic_sequences",
+            "synthetic_frames", "coco_root", "coco_annotations", "got10k_root", "lasot_root", "device", "threads",
+            "workers")}
+        if args.lr_steps:
+            try:
+                overrides["lr_steps"] = tuple(int(x) for x in args.lr_steps.split(",") if x.strip())
+            except ValueError:
+                raise UserError(f"--lr-steps expects comma-separated integers, got '{args.lr_steps}'") from None
+        if args.probs:
+            overrides["probs"] = _parse_probs(args.probs)
+        if args.single_query:
+            overrides["single_query"] = True
+        if args.plain_rpn:
+            overrides["plain_rpn"] = True
+        cfg = get_train_config(args.config, **overrides)
+        suffix = ("-single-query" if cfg.single_query else "") + ("-plain-rpn" if cfg.plain_rpn else "")
+        out = Path(args.out or f"work_dirs/{cfg.name}{suffix}")
+        last = train(cfg, out, resume=args.resume, init=args.init)
+        print(f"last checkpoint: {last}; log: {out / 'train_log.csv'}; plot: {out / 'train_loss.png'}")
+        if args.export:
+            print(f"exported {export_weights(last, args.export)}")
+        return 0

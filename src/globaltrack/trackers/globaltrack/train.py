@@ -1,0 +1,427 @@
+"""Training GlobalTrack with the cross-query loss (spec 2: ``tools/train_qg_rcnn.py`` of huanglianghua/GlobalTrack).
+
+The official recipe (spec 2.1-2.2): SGD, momentum 0.9, weight decay 1e-4, lr 0.005 for 4 GPUs x 1 pair, linear
+warm-up over 500 iterations from 1/3 of the lr, x0.1 at epochs 8 and 11 of 12, gradient clipping at L2 norm 35, a
+checkpoint every epoch, 30,000 pairs per epoch. Everything is a `TrainConfig` field; two named configs:
+
+- ``tiny-synthetic``: the ``tiny`` model on the synthetic benchmark's train split, sized for a 2-core CPU in under an
+  hour (the model shipped as ``data/weights/globaltrack_tiny_synthetic.pth``);
+- ``r50-official``: the paper's ResNet-50 FPN recipe on COCO / GOT-10k / LaSOT (0.4 / 0.4 / 0.2), roots by flags.
+
+Checkpoints are written atomically (``epoch_N.pth`` and ``latest.pth``), so a run killed at any moment resumes
+(``resume=True``) from the last complete one; the pair sampler is a pure function of (seed, epoch, index), so a
+resumed run sees the data it would have seen. Losses go to ``train_log.csv`` (one row per iteration) and a PNG plot.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import random
+import time
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from globaltrack._io import atomic_write_bytes
+from globaltrack.errors import UserError
+
+WEIGHTS_DIR = Path(__file__).resolve().parents[2] / "data" / "weights"
+DEFAULT_WEIGHTS = WEIGHTS_DIR / "globaltrack_tiny_synthetic.pth"
+
+
+@dataclass
+class TrainConfig:
+    name: str = "custom"
+    model: str = "tiny"
+    plain_rpn: bool = False        # the no-modulator ablation (paper Table 1: "RPN")
+    single_query: bool = False     # the single-query-loss ablation (paper Table 3)
+    epochs: int = 12
+    pairs_per_epoch: int = 30000
+    batch_size: int = 4
+    lr: float = 0.005
+    momentum: float = 0.9
+    weight_decay: float = 1e-4
+    warmup_iters: int = 500
+    warmup_ratio: float = 1.0 / 3
+    lr_steps: tuple[int, ...] = (8, 11)
+    lr_gamma: float = 0.1
+    grad_clip: float = 35.0
+    # pair sources and their mixing probabilities (official: coco 0.4, got10k 0.4, lasot 0.2)
+    probs: dict[str, float] = field(default_factory=lambda: {"coco": 0.4, "got10k": 0.4, "lasot": 0.2})
+    synthetic_root: str | None = None
+    synthetic_seed: int = 1        # the test split is generated with seed 0 and another random stream
+    synthetic_sequences: int = 40
+    synthetic_frames: int = 200
+    synthetic_size: tuple[int, int] = (320, 240)
+    coco_root: str | None = None
+    coco_annotations: str | None = None
+    got10k_root: str | None = None
+    lasot_root: str | None = None
+    photometric: bool = True
+    seed: int = 0
+    device: str = "cpu"
+    threads: int = 0               # torch CPU threads; 0 = torch's default
+    workers: int = 0               # DataLoader workers
+    max_iters: int = 0             # stop after this many iterations in total (0 = the full schedule); for tests
+    time_limit: float = 0.0        # minutes; stop cleanly (checkpoint written) when exceeded; 0 = none
+    save_every_minutes: float = 10.0  # also snapshot latest.pth mid-epoch this often
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["lr_steps"] = list(self.lr_steps)
+        d["synthetic_size"] = list(self.synthetic_size)
+        return d
+
+    @staticmethod
+    def from_dict(d: dict[str, Any]) -> "TrainConfig":
+        known = {f.name for f in fields(TrainConfig)}
+        d = {k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items() if k in known}
+        return TrainConfig(**d)
+
+
+NAMED_CONFIGS: dict[str, TrainConfig] = {
+    # The shipped model: from scratch on the synthetic train split, CPU. Step decay keeps the official epochs 8/11
+    # of 12; the epoch is small so the whole schedule fits ~50 minutes on 2 shared cores.
+    "tiny-synthetic": TrainConfig(
+        name="tiny-synthetic", model="tiny", epochs=12, pairs_per_epoch=400, batch_size=2, lr=0.01,
+        warmup_iters=100, probs={"synthetic": 1.0}, threads=2),
+    # The paper's recipe (spec 2.1-2.2), stage 2: COCO/GOT-10k/LaSOT, 12 epochs of 30,000 pairs, lr 0.005.
+    "r50-official": TrainConfig(
+        name="r50-official", model="r50_fpn", epochs=12, pairs_per_epoch=30000, batch_size=4, lr=0.005,
+        warmup_iters=500, probs={"coco": 0.4, "got10k": 0.4, "lasot": 0.2}, device="cuda", workers=8),
+}
+
+
+def get_train_config(name: str, **overrides: Any) -> TrainConfig:
+    if name not in NAMED_CONFIGS:
+        raise UserError(f"unknown training config '{name}'; known: {', '.join(sorted(NAMED_CONFIGS))}")
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    return replace(NAMED_CONFIGS[name], **overrides)
+
+
+# ------------------------------------------------------------------------------------------------ learning rate
+def learning_rate(cfg: TrainConfig, iteration: int, epoch: int) -> float:
+    """mmcv step policy with linear warm-up: ``lr * (1 - (1 - i/warmup) * (1 - ratio))`` during warm-up, times
+    ``gamma`` for every step epoch reached (``epoch`` is 0-based; a step at 8 applies from the 9th epoch on)."""
+    lr = cfg.lr * cfg.lr_gamma ** sum(epoch >= s for s in cfg.lr_steps)
+    if iteration < cfg.warmup_iters:
+        k = (1 - iteration / cfg.warmup_iters) * (1 - cfg.warmup_ratio)
+        lr *= 1 - k
+    return lr
+
+
+# ------------------------------------------------------------------------------------------------ model glue
+def build_model(model_name: str, plain_rpn: bool = False):
+    """The GlobalTrack model of a named config; ``plain_rpn`` turns the modulators off (``modulate=False``)."""
+    from globaltrack.trackers.globaltrack.model import build_model as _build
+
+    return _build(model_name, modulate=False) if plain_rpn else _build(model_name)
+
+
+def model_from_checkpoint(path, device: str = "cpu"):
+    """(model in eval mode, the file's top-level dict) for any weights file the model engineer's loader reads."""
+    from globaltrack.trackers.globaltrack.checkpoint import load_model, read_checkpoint
+
+    model = load_model(path).float()
+    sd, meta = read_checkpoint(path)
+    return model.to(device).eval(), {"state_dict": sd, **meta}
+
+
+def load_init(model, path) -> tuple[list[str], list[str]]:
+    """``--init``: load what matches (name and shape) from any checkpoint -- ours, a training checkpoint, or an
+    official mmdetection one (converted on the fly); return (model tensors not loaded, file tensors unused)."""
+    from globaltrack.trackers.globaltrack.checkpoint import convert_official, is_official, read_checkpoint
+
+    sd, _ = read_checkpoint(path)
+    if is_official(sd):
+        sd = convert_official(sd, path)
+    own = model.state_dict()
+    usable = {k: v.to(own[k].dtype) for k, v in sd.items() if k in own and tuple(v.shape) == tuple(own[k].shape)}
+    if not usable:
+        raise UserError(f"{path}: no tensor matches the model (wrong config?)")
+    model.load_state_dict(usable, strict=False)
+    return sorted(set(own) - set(usable)), sorted(set(sd) - set(usable))
+
+
+def _to_xywh(boxes: np.ndarray) -> np.ndarray:
+    b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    return np.concatenate([b[:, :2], b[:, 2:] - b[:, :2] + 1.0], axis=1)
+
+
+def batch_losses(model, pairs, cfg_model, device, single_query: bool = False) -> dict[str, Any]:
+    """Preprocess a list of `Pair` and run ``forward_train``: the loss dict."""
+    from globaltrack.trackers.globaltrack.preprocess import preprocess_batch
+
+    scale, div = cfg_model.image_scale, cfg_model.size_divisor
+    q = preprocess_batch([p.query_image for p in pairs], [_to_xywh(p.query_boxes) for p in pairs], scale, div)
+    s = preprocess_batch([p.search_image for p in pairs], [_to_xywh(p.search_boxes) for p in pairs], scale, div)
+    return model.forward_train(q.images.to(device), [b.to(device) for b in q.boxes],
+                               s.images.to(device), [b.to(device) for b in s.boxes], single_query=single_query,
+                               search_sizes=s.image_sizes)
+
+
+def sum_losses(losses: dict[str, Any]):
+    """mmdet ``parse_losses``: sum every entry whose key contains "loss" (lists summed over levels)."""
+    total = 0.0
+    logged: dict[str, float] = {}
+    for k, v in losses.items():
+        val = sum(v) if isinstance(v, (list, tuple)) else v
+        logged[k] = float(val.detach()) if hasattr(val, "detach") else float(val)
+        if "loss" in k:
+            total = total + val
+    logged["loss"] = float(total.detach()) if hasattr(total, "detach") else float(total)
+    return total, logged
+
+
+# ------------------------------------------------------------------------------------------------ data
+def synthetic_train_root(cfg: TrainConfig, out_dir: Path) -> Path:
+    """The synthetic train split, generated (once) under the run folder unless ``synthetic_root`` is given."""
+    from globaltrack.benchmarks.synthetic import generate
+
+    root = Path(cfg.synthetic_root) if cfg.synthetic_root else Path(out_dir) / "data" / "synthetic-train"
+    return generate(root, seed=cfg.synthetic_seed, split="train", sequences=cfg.synthetic_sequences,
+                    frames=cfg.synthetic_frames, size=tuple(cfg.synthetic_size))
+
+
+def build_pairs(cfg: TrainConfig, out_dir: Path):
+    """The `PairMixture` of the configured sources (missing roots for a source with probability > 0 are errors)."""
+    from globaltrack.benchmarks import load_sequences
+    from globaltrack.trackers.globaltrack.pairs import ImagePairs, PairMixture, SyntheticPairs, VideoPairs
+
+    sources = []
+    for name, prob in cfg.probs.items():
+        if prob <= 0:
+            continue
+        if name == "synthetic":
+            root = synthetic_train_root(cfg, out_dir)
+            src = SyntheticPairs(load_sequences("synthetic", root, split="train"))
+        elif name in ("got10k", "lasot"):
+            root = getattr(cfg, f"{name}_root")
+            if not root:
+                raise UserError(f"source '{name}' has probability {prob} but no --{name}-root was given")
+            src = VideoPairs(load_sequences(name, root, split="train"), name=name)
+        elif name == "coco":
+            if not cfg.coco_root:
+                raise UserError(f"source 'coco' has probability {prob} but no --coco-root was given")
+            from globaltrack.benchmarks.coco import load_coco_instances
+
+            kwargs = {"annotations": cfg.coco_annotations} if cfg.coco_annotations else {}
+            src = ImagePairs(load_coco_instances(cfg.coco_root, **kwargs), name="coco")
+        else:
+            raise UserError(f"unknown pair source '{name}' (known: synthetic, coco, got10k, lasot)")
+        sources.append((src, prob))
+    import functools
+
+    from globaltrack.trackers.globaltrack.pairs import augment
+
+    return PairMixture(sources, cfg.pairs_per_epoch, seed=cfg.seed,
+                       augment_fn=functools.partial(augment, photometric=cfg.photometric))
+
+
+# ------------------------------------------------------------------------------------------------ checkpoints
+def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
+    import torch
+
+    buf = io.BytesIO()
+    torch.save(payload, buf)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def export_weights(checkpoint, out_path, fp16: bool = False) -> Path:
+    """The shipped file: a training checkpoint without its optimizer state, in the model engineer's format
+    (``{'format', 'config', 'state_dict', 'meta'}``, see ``checkpoint.py``); floats optionally stored as fp16."""
+    import torch
+
+    from globaltrack.trackers.globaltrack.checkpoint import FORMAT
+
+    ckpt = torch.load(str(checkpoint), map_location="cpu", weights_only=False)
+    sd = ckpt["state_dict"]
+    if fp16:
+        sd = {k: (v.half() if v.is_floating_point() else v) for k, v in sd.items()}
+    save_checkpoint(Path(out_path), {"format": FORMAT, "config": ckpt["config"], "state_dict": sd,
+                                     "meta": ckpt.get("meta", {})})
+    return Path(out_path)
+
+
+# ------------------------------------------------------------------------------------------------ logging
+LOG_NAME = "train_log.csv"
+
+
+def _append_log(path: Path, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    new = not path.exists()
+    cols = list(rows[0].keys())
+    if not new:
+        with open(path, newline="") as f:
+            header = next(csv.reader(f), None)
+        cols = header or cols
+    with open(path, "a", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=cols, extrasaction="ignore")
+        if new:
+            w.writeheader()
+        for r in rows:
+            w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in r.items()})
+
+
+def plot_log(csv_path, png_path, title: str = "GlobalTrack training") -> Path | None:
+    """Loss curves (raw and smoothed over ~2% of the run) against the iteration."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    df = pd.read_csv(csv_path)
+    if df.empty:
+        return None
+    keys = ["loss"] + [c for c in df.columns if c.startswith("loss_")]
+    win = max(1, len(df) // 50)
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for k in keys:
+        sm = df[k].rolling(win, min_periods=1).mean()
+        (line,) = ax.plot(df["iteration"], sm, label=k, lw=2 if k == "loss" else 1)
+        if k == "loss":
+            ax.plot(df["iteration"], df[k], color=line.get_color(), alpha=0.15, lw=0.5)
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("loss")
+    ax.set_yscale("log")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title(title)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    plt.close(fig)
+    atomic_write_bytes(png_path, buf.getvalue())
+    return Path(png_path)
+
+
+# ------------------------------------------------------------------------------------------------ the loop
+def train(cfg: TrainConfig, out_dir, resume: bool = False, init: str | None = None, quiet: bool = False) -> Path:
+    """Run (or resume) a training; return the path of the last checkpoint written."""
+    import torch
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    device = torch.device(cfg.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise UserError("--device cuda but no CUDA GPU is available (use --device cpu)")
+    torch.manual_seed(cfg.seed)
+    random.seed(cfg.seed)  # forward_train draws instances (single query, > 8 instances) with `random`
+
+    model = build_model(cfg.model, plain_rpn=cfg.plain_rpn).to(device)
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    epoch, batch_in_epoch, iteration = 0, 0, 0
+    latest = out / "latest.pth"
+    if resume and latest.exists():
+        ck = torch.load(str(latest), map_location="cpu", weights_only=False)
+        model.load_state_dict(ck["state_dict"])
+        opt.load_state_dict(ck["optimizer"])
+        epoch, batch_in_epoch, iteration = ck["meta"]["epoch"], ck["meta"]["batch_in_epoch"], ck["meta"]["iteration"]
+        if not quiet:
+            print(f"resumed from {latest}: epoch {epoch + 1}, batch {batch_in_epoch}, iteration {iteration}")
+    elif init:
+        missing, unexpected = load_init(model, init)
+        if not quiet:
+            print(f"initialised from {init}: {len(missing)} model tensors not in it, {len(unexpected)} unused")
+    if not (resume and latest.exists()):
+        # a fresh run starts a fresh log
+        for f in (out / LOG_NAME,):
+            if f.exists():
+                f.unlink()
+    (out / "train_config.json").write_text(json.dumps(cfg.to_dict(), indent=1))
+
+    data = build_pairs(cfg, out)
+    batches_per_epoch = math.ceil(cfg.pairs_per_epoch / cfg.batch_size)
+    mcfg = model.config
+
+    def payload(ep, b, it, with_optim=True):
+        from globaltrack.trackers.globaltrack.checkpoint import FORMAT
+
+        p = {"format": FORMAT, "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+             "config": mcfg.to_dict(),
+             "meta": {"epoch": ep, "batch_in_epoch": b, "iteration": it, "train_config": cfg.to_dict(),
+                      "single_query": cfg.single_query, "modulate": not cfg.plain_rpn, "time": time.time()}}
+        if with_optim:
+            p["optimizer"] = opt.state_dict()
+        return p
+
+    start = time.time()
+    last_save = start
+    last = latest
+    stop = False
+    model.train()
+    while epoch < cfg.epochs and not stop:
+        data.set_epoch(epoch)
+        rows = []
+        order = np.random.default_rng([cfg.seed, epoch]).permutation(cfg.pairs_per_epoch)
+        epoch_complete = True
+        for b in range(batch_in_epoch, batches_per_epoch):
+            t0 = time.time()
+            idx = order[b * cfg.batch_size:(b + 1) * cfg.batch_size]
+            pairs = [data[int(i)] for i in idx]
+            t_data = time.time() - t0
+            lr = learning_rate(cfg, iteration, epoch)
+            for g in opt.param_groups:
+                g["lr"] = lr
+            losses = batch_losses(model, pairs, mcfg, device, single_query=cfg.single_query)
+            total, logged = sum_losses(losses)
+            opt.zero_grad(set_to_none=True)
+            if not torch.isfinite(total):
+                raise RuntimeError(f"non-finite loss at iteration {iteration}: {logged}")
+            total.backward()
+            grad_norm = torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip) if cfg.grad_clip > 0 else 0.0
+            opt.step()
+            iteration += 1
+            rows.append({"iteration": iteration, "epoch": epoch + 1, "lr": lr, **logged,
+                         "grad_norm": float(grad_norm), "time_data": t_data, "time_iter": time.time() - t0})
+            now = time.time()
+            if not quiet and (iteration % 20 == 0 or iteration == 1):
+                print(f"epoch {epoch + 1}/{cfg.epochs} it {iteration} lr {lr:.5f} loss {logged['loss']:.4f} "
+                      f"({', '.join(f'{k} {v:.3f}' for k, v in logged.items() if k != 'loss')}) "
+                      f"{rows[-1]['time_iter']:.2f}s/it", flush=True)
+            out_of_time = bool(cfg.time_limit) and (now - start) / 60 > cfg.time_limit
+            out_of_iters = bool(cfg.max_iters) and iteration >= cfg.max_iters
+            if out_of_time or out_of_iters:
+                stop = True
+                if not quiet:
+                    print(f"stopping at iteration {iteration} "
+                          f"({'time limit' if out_of_time else 'max_iters'}); resume with --resume", flush=True)
+                if b + 1 < batches_per_epoch:  # mid-epoch: snapshot where we are
+                    epoch_complete = False
+                    _append_log(out / LOG_NAME, rows)
+                    save_checkpoint(latest, payload(epoch, b + 1, iteration))
+                break
+            if (now - last_save) / 60 > cfg.save_every_minutes:
+                _append_log(out / LOG_NAME, rows)
+                rows = []
+                save_checkpoint(latest, payload(epoch, b + 1, iteration))
+                last_save = now
+        if not epoch_complete:
+            break
+        _append_log(out / LOG_NAME, rows)
+        epoch, batch_in_epoch = epoch + 1, 0
+        last = out / f"epoch_{epoch}.pth"
+        save_checkpoint(last, payload(epoch, 0, iteration, with_optim=False))
+        save_checkpoint(latest, payload(epoch, 0, iteration))
+        last_save = time.time()
+        plot_log(out / LOG_NAME, out / "train_loss.png", f"GlobalTrack {cfg.name}")
+        if not quiet:
+            print(f"epoch {epoch} done at iteration {iteration} ({(time.time() - start) / 60:.1f} min): {last}",
+                  flush=True)
+    if (out / LOG_NAME).exists():
+        plot_log(out / LOG_NAME, out / "train_loss.png", f"GlobalTrack {cfg.name}")
+    return latest
+
+
+__all__ = ["TrainConfig", "NAMED_CONFIGS", "get_train_config", "train", "learning_rate", "build_model",
+           "export_weights", "load_init", "model_from_checkpoint", "plot_log",
+           "DEFAULT_WEIGHTS", "batch_losses", "sum_losses"]

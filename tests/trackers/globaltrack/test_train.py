@@ -1,0 +1,131 @@
+"""GlobalTrack training: pair sampling, the lr schedule, and a 2-iteration run that checkpoints, logs and resumes."""
+import csv
+
+import numpy as np
+import pytest
+
+from globaltrack.benchmarks import load_sequences
+from globaltrack.benchmarks.synthetic import generate
+from globaltrack.sequence import Sequence
+from globaltrack.trackers.globaltrack.pairs import (MAX_GAP, ImagePairs, PairMixture, SyntheticPairs, VideoPairs,
+                                                    augment, hflip, valid_boxes)
+from globaltrack.trackers.globaltrack.train import TrainConfig, get_train_config, learning_rate
+
+
+@pytest.fixture(scope="module")
+def synth(tmp_path_factory):
+    return generate(tmp_path_factory.mktemp("syn") / "train", seed=5, split="train", sequences=2, frames=60,
+                    size=(128, 96))
+
+
+def test_official_frame_filter():
+    # spec 2.3: area > 20; w,h >= 10; w,h <= 960; 1%..75% of the image; aspect in [0.2, 5)
+    boxes = np.array([[0, 0, 50, 50], [0, 0, 9, 50], [0, 0, 50, 9], [0, 0, 400, 50], [0, 0, 100, 20],
+                      [0, 0, 20, 100], [0, 0, 19, 100]], float)
+    np.testing.assert_array_equal(valid_boxes(boxes, (500, 400)), [1, 0, 0, 0, 0, 1, 0])
+
+
+def test_hflip_inclusive_boxes():
+    img = np.zeros((10, 20, 3), np.uint8)
+    img[2:4, 1:5] = 255
+    out, b = hflip(img, np.array([[1, 2, 4, 3]], np.float32))
+    ys, xs = np.nonzero(out[..., 0])
+    np.testing.assert_array_equal(b[0], [xs.min(), ys.min(), xs.max(), ys.max()])
+
+
+def test_video_pairs_query_before_search_within_gap(tmp_path):
+    n = 400
+    gt = np.tile([10.0, 10, 30, 30], (n, 1))
+    frames = []
+    from PIL import Image
+
+    for i in range(n):
+        p = tmp_path / f"{i:04d}.jpg"
+        if i < 2:
+            Image.new("RGB", (100, 80)).save(p)
+        frames.append(str(tmp_path / f"{min(i, 1):04d}.jpg"))
+    absent = np.zeros(n, bool)
+    absent[50:] = True
+    seq = Sequence("v", frames, gt, absent, metadata={"resolution": (100, 80)})
+    src = VideoPairs([seq])
+    rng = np.random.default_rng(0)
+    valid = src.valid(0)
+    assert valid[:50].all() and not valid[50:].any()
+    from globaltrack.trackers.globaltrack.pairs import _gap_pair
+
+    for _ in range(50):
+        q, s = _gap_pair(rng, valid, valid)
+        assert q < s <= q + MAX_GAP and s < 50
+
+
+def test_synthetic_pairs_share_instances(synth):
+    seqs = load_sequences("synthetic", synth, split="train")
+    src = SyntheticPairs(seqs)
+    rng = np.random.default_rng(1)
+    pairs = [p for p in (src.sample(rng) for _ in range(20)) if p is not None]
+    assert pairs
+    assert any(len(p.query_boxes) > 1 for p in pairs)  # several co-existing instances
+    for p in pairs:
+        assert p.query_boxes.shape == p.search_boxes.shape and len(p.query_boxes) <= 8
+        assert np.all(p.query_boxes[:, 2] > p.query_boxes[:, 0])
+
+
+def test_coco_pairs_same_image_all_instances(tmp_path):
+    from PIL import Image
+
+    Image.new("RGB", (64, 48), (10, 20, 30)).save(tmp_path / "a.jpg")
+    items = [{"path": str(tmp_path / "a.jpg"), "boxes": [[1, 2, 10, 12], [20, 5, 15, 15], [0, 0, 0.5, 3]]}]
+    p = ImagePairs(items).sample(np.random.default_rng(0))
+    assert len(p.query_boxes) == 2  # the w < 1 box is dropped
+    np.testing.assert_array_equal(p.query_boxes, p.search_boxes)
+    np.testing.assert_array_equal(p.query_boxes[0], [1, 2, 10, 13])
+
+
+def test_mixture_is_deterministic_and_augments_independently(synth):
+    seqs = load_sequences("synthetic", synth, split="train")
+    mix = PairMixture([(SyntheticPairs(seqs), 1.0)], pairs_per_epoch=8, seed=3)
+    a, b = mix[5], mix[5]
+    np.testing.assert_array_equal(a.query_image, b.query_image)
+    np.testing.assert_array_equal(a.search_boxes, b.search_boxes)
+    mix.set_epoch(1)
+    assert not np.array_equal(mix[5].query_image, a.query_image)
+
+
+def test_lr_schedule_matches_official_recipe():
+    cfg = get_train_config("r50-official")
+    assert (cfg.lr, cfg.momentum, cfg.weight_decay, cfg.grad_clip, cfg.lr_steps) == (0.005, 0.9, 1e-4, 35.0, (8, 11))
+    assert learning_rate(cfg, 0, 0) == pytest.approx(0.005 / 3)        # warm-up starts at 1/3 (spec 2.2)
+    assert learning_rate(cfg, 500, 0) == pytest.approx(0.005)
+    assert learning_rate(cfg, 10**5, 8) == pytest.approx(0.0005)       # x0.1 from epoch 9 on
+    assert learning_rate(cfg, 10**5, 11) == pytest.approx(0.00005)
+
+
+def test_two_iterations_checkpoint_log_and_resume(synth, tmp_path):
+    pytest.importorskip("globaltrack.trackers.globaltrack.model")
+    import torch
+
+    from globaltrack.trackers.globaltrack.train import export_weights, model_from_checkpoint, train
+
+    cfg = TrainConfig(name="t", model="tiny", epochs=2, pairs_per_epoch=2, batch_size=1, lr=0.002,
+                      warmup_iters=2, probs={"synthetic": 1.0}, synthetic_root=str(synth), max_iters=2,
+                      threads=1)
+    out = tmp_path / "run"
+    train(cfg, out, quiet=True)
+    assert (out / "epoch_1.pth").is_file() and (out / "latest.pth").is_file()
+    rows = list(csv.DictReader(open(out / "train_log.csv")))
+    assert [int(r["iteration"]) for r in rows] == [1, 2]
+    assert all(np.isfinite(float(r["loss"])) for r in rows)
+    # resume: the schedule continues from iteration 2 up to max_iters 3
+    train(TrainConfig(**{**cfg.__dict__, "max_iters": 3}), out, resume=True, quiet=True)
+    rows = list(csv.DictReader(open(out / "train_log.csv")))
+    assert [int(r["iteration"]) for r in rows] == [1, 2, 3]
+    ck = torch.load(out / "latest.pth", weights_only=False)
+    assert ck["meta"]["iteration"] == 3 and "optimizer" in ck
+    shipped = export_weights(out / "latest.pth", tmp_path / "w.pth", fp16=True)
+    model, meta = model_from_checkpoint(shipped)
+    assert all(v.dtype == torch.float16 for v in meta["state_dict"].values() if v.is_floating_point())
+    assert "optimizer" not in meta and meta["meta"]["iteration"] == 3
+    # the shipped weights equal the trained ones (to fp16 precision)
+    trained = ck["state_dict"]["roi_heads.box_predictor.cls_score.weight"]
+    torch.testing.assert_close(model.state_dict()["roi_heads.box_predictor.cls_score.weight"], trained,
+                               atol=1e-3, rtol=1e-3)
