@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import time
 import traceback
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -390,11 +391,18 @@ def run_trackers(trackers: list[tuple[str, dict]], sequences, benchmark: str, st
                 parallel = Parallel(n_jobs=cfg["n_jobs"], return_as="generator_unordered", batch_size=1,
                                     pre_dispatch="2*n_jobs")
                 outcomes = parallel(delayed(track_sequence)(spec, seq, prefetch) for spec, seq, _ in jobs_todo)
-                for outcome in outcomes:
-                    _receive(outcome, store, benchmark, keys, runs, summary)
-                    progress.advance(outcome.frames, failed=summary.n_failed, last=outcome.sequence)
-                    if outcome.failure is not None and not quiet:
-                        progress.write(f"FAILED {outcome.tracker}/{outcome.sequence}: {outcome.failure}")
+                try:
+                    for outcome in outcomes:
+                        _receive(outcome, store, benchmark, keys, runs, summary)
+                        progress.advance(outcome.frames, failed=summary.n_failed, last=outcome.sequence)
+                        if outcome.failure is not None and not quiet:
+                            progress.write(f"FAILED {outcome.tracker}/{outcome.sequence}: {outcome.failure}")
+                finally:
+                    # Stopping early (user error, Ctrl-C) cancels the jobs in flight; joblib warns about that,
+                    # which would only bury the one-line error the user needs.
+                    with warnings.catch_warnings():
+                        warnings.filterwarnings("ignore", message=".*still being processed by the workers")
+                        outcomes.close()
         status = "complete" if summary.ok else "failed"
     except KeyboardInterrupt:
         status = "interrupted"

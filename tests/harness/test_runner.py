@@ -1,0 +1,234 @@
+import json
+import os
+
+import numpy as np
+import pytest
+
+from globaltrack import Prediction, Sequence
+from globaltrack.errors import UserError
+from globaltrack.harness.runner import run_trackers
+from globaltrack.results.store import ResultStore, parse_boxes
+from globaltrack.trackers import register_tracker
+from globaltrack.trackers.diagnostic import FaultyTracker, StaticTracker
+
+# Test-only trackers (registry names are process-global, so prefixed; `test_only` keeps them out of the demo).
+CALLS: dict[str, list] = {"batches": [], "order": []}
+
+
+class _BatchRecorder(StaticTracker):
+    """Moves its box by one pixel per frame; records the size of every `track_batch` call."""
+
+    def init(self, image, box):
+        super().init(image, box)
+        self._i = 0
+
+    def update(self, image):
+        self._i += 1
+        return Prediction(self._box + [self._i, 0, 0, 0], score=0.5)
+
+    def track_batch(self, images):
+        CALLS["batches"].append(len(images))
+        return [self.update(im) for im in images]
+
+
+class _OrderRecorder(StaticTracker):
+    def set_sequence(self, sequence):
+        CALLS["order"].append(sequence.name)
+
+
+register_tracker("test-harness-batch", test_only=True)(lambda **o: _BatchRecorder())
+register_tracker("test-harness-order", test_only=True)(lambda **o: _OrderRecorder())
+register_tracker("test-harness-faulty", test_only=True)(
+    lambda fail="raise", on="", at="1", **o: FaultyTracker(fail=fail, on=on, at=int(at)))
+
+
+def _boxes(root, tracker, bench="synthetic"):
+    d = root / bench / tracker
+    return {p.name: p.read_text() for p in sorted(d.glob("*.txt"))}
+
+
+def test_results_manifest_and_first_frame_convention(tiny_sequences, tmp_path):
+    store = ResultStore(tmp_path)
+    summary = run_trackers([("static", {}), ("oracle", {"noise": "0.1"})], tiny_sequences, "synthetic", store,
+                           quiet=True)
+    assert summary.ok and summary.frames == 2 * sum(len(s) for s in tiny_sequences)
+    for seq in tiny_sequences:
+        got = store.read("synthetic", "oracle", seq.name)
+        assert got.boxes.shape == (len(seq), 4)
+        # frame 0 is the init box itself, its time the init time; every frame has a time
+        assert np.array_equal(got.boxes[0], seq.ground_truth[0])
+        assert np.all(np.isfinite(got.times)) and np.all(got.times >= 0)
+        # full precision: the noisy oracle boxes are not rounded
+        assert any(len(v) > 8 for v in store.box_path("synthetic", "oracle", seq.name).read_text().split(",")[4:8])
+        assert np.array_equal(store.read_boxes("synthetic", "static", seq.name),
+                              np.repeat(seq.ground_truth[:1], len(seq), axis=0))
+    m = store.read_manifest("synthetic", "oracle")
+    assert m["tracker"] == "oracle" and m["options"] == {"noise": "0.1"} and m["diagnostic"] is True
+    assert m["status"] == "complete" and m["failures"] == {} and m["finished"] and m["started"]
+    assert set(m["speed"]["per_sequence"]) == {s.name for s in tiny_sequences}
+    assert m["speed"]["fps"] > 0 and m["speed"]["throughput_fps"] > 0
+    assert m["machine"]["cpu_cores"] >= 1 and "cpu_model" in m["machine"] and "gpus" in m["machine"]
+    assert m["libraries"]["numpy"] == np.__version__ and m["package_version"]
+    assert "git_commit" in m
+
+
+def test_oracle_gets_the_sequence_and_follows_ground_truth(tiny_sequences, tmp_path):
+    store = ResultStore(tmp_path)
+    run_trackers([("oracle", {})], tiny_sequences, "synthetic", store, quiet=True)
+    for seq in tiny_sequences:
+        got = store.read("synthetic", "oracle", seq.name)
+        visible = ~seq.absent
+        assert np.array_equal(got.boxes[visible], seq.ground_truth[visible])
+        assert not got.present[seq.absent].any()
+
+
+def test_parallel_processes_give_the_same_results(tiny_sequences, tmp_path):
+    one, two = ResultStore(tmp_path / "one"), ResultStore(tmp_path / "two")
+    run_trackers([("oracle", {"noise": "0.2"})], tiny_sequences, "synthetic", one, jobs=1, quiet=True)
+    s = run_trackers([("oracle", {"noise": "0.2"})], tiny_sequences, "synthetic", two, jobs=2, quiet=True)
+    assert s.ok and _boxes(one.root, "oracle") == _boxes(two.root, "oracle")
+    assert two.read_manifest("synthetic", "oracle")["run"]["jobs"] == 2
+
+
+def test_dask_cluster_gives_the_same_results_as_a_local_run(tiny_sequences, tmp_path):
+    distributed = pytest.importorskip("dask.distributed")
+    local, remote = ResultStore(tmp_path / "local"), ResultStore(tmp_path / "dask")
+    trackers = [("oracle", {"noise": "0.3"}), ("static", {})]
+    run_trackers(trackers, tiny_sequences, "synthetic", local, quiet=True)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, host="127.0.0.1",
+                                  protocol="tcp", dashboard_address=None) as cluster:
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+        summary = run_trackers(trackers, tiny_sequences, "synthetic", remote, backend="dask",
+                               scheduler=cluster.scheduler_address, quiet=True)
+    assert summary.ok and len(summary.done["oracle"]) == len(tiny_sequences)
+    for t in ("oracle", "static"):
+        assert _boxes(local.root, t) == _boxes(remote.root, t)
+    assert remote.read_manifest("synthetic", "oracle")["run"]["backend"] == "dask"
+
+
+def test_resume_skips_current_results_and_force_or_new_options_rerun(tiny_sequences, tmp_path):
+    store = ResultStore(tmp_path)
+    first = run_trackers([("oracle", {"noise": "0.1"})], tiny_sequences, "synthetic", store, quiet=True)
+    assert len(first.done["oracle"]) == 4
+    again = run_trackers([("oracle", {"noise": "0.1"})], tiny_sequences, "synthetic", store, quiet=True)
+    assert again.done["oracle"] == [] and len(again.skipped["oracle"]) == 4
+    m = store.read_manifest("synthetic", "oracle")
+    assert set(m["speed"]["per_sequence"]) == {s.name for s in tiny_sequences}  # earlier speeds carried over
+    forced = run_trackers([("oracle", {"noise": "0.1"})], tiny_sequences, "synthetic", store, force=True,
+                          quiet=True)
+    assert len(forced.done["oracle"]) == 4
+    changed = run_trackers([("oracle", {"noise": "0.2"})], tiny_sequences[:2], "synthetic", store, quiet=True)
+    assert len(changed.done["oracle"]) == 2
+    # a result whose key file is missing (killed between the box file and the key) is recomputed
+    store.key_path("synthetic", "oracle", tiny_sequences[0].name).unlink()
+    later = run_trackers([("oracle", {"noise": "0.2"})], tiny_sequences[:2], "synthetic", store, quiet=True)
+    assert later.done["oracle"] == [tiny_sequences[0].name]
+
+
+def test_failure_isolation_raise_and_nan(tiny_sequences, tmp_path):
+    store = ResultStore(tmp_path)
+    raise_on, nan_on = tiny_sequences[0].name, tiny_sequences[1].name
+    # a stale complete result of a sequence that now fails must not survive as if it were this run's
+    run_trackers([("test-harness-faulty", {"on": ""})], tiny_sequences, "synthetic", ResultStore(tmp_path),
+                 quiet=True)
+    t_raise = ("test-harness-faulty", {"fail": "raise", "on": raise_on, "at": "5"})
+    summary = run_trackers([t_raise], tiny_sequences, "synthetic", store, quiet=True, force=True)
+    t_nan = ("test-harness-faulty", {"fail": "nan", "on": nan_on, "at": "7"})
+    store2 = ResultStore(tmp_path / "nan")
+    summary2 = run_trackers([t_nan], tiny_sequences, "synthetic", store2, quiet=True)
+
+    assert not summary.ok and summary.n_failed == 1 and "1 sequence(s) failed" in str(summary)
+    reason = store.read_manifest("synthetic", "test-harness-faulty")["failures"][raise_on]
+    assert reason.startswith("frame index 5: RuntimeError: faulty tracker raised on purpose")
+    assert len(summary.done["test-harness-faulty"]) == 3
+    assert raise_on not in store.sequences("synthetic", "test-harness-faulty")
+    assert store.read_key("synthetic", "test-harness-faulty", raise_on) is None
+
+    m2 = store2.read_manifest("synthetic", "test-harness-faulty")
+    assert m2["status"] == "failed" and list(m2["failures"]) == [nan_on]
+    assert m2["failures"][nan_on].startswith("frame index 7: non-finite box")
+    assert sorted(store2.sequences("synthetic", "test-harness-faulty")) == \
+        sorted(s.name for s in tiny_sequences if s.name != nan_on)
+    assert not (store2.root / "synthetic" / "test-harness-faulty" / f"{nan_on}.frames.csv").exists()
+
+
+def test_negative_size_box_is_a_failure(tiny_sequences, tmp_path):
+    store = ResultStore(tmp_path)
+    bad = tiny_sequences[2].name
+    s = run_trackers([("test-harness-faulty", {"fail": "negative", "on": bad})], tiny_sequences, "synthetic", store,
+                     quiet=True)
+    assert list(s.failures["test-harness-faulty"]) == [bad]
+    assert "negative width or height" in s.failures["test-harness-faulty"][bad]
+
+
+def test_batched_tracking_matches_frame_by_frame(tiny_sequences, tmp_path):
+    CALLS["batches"].clear()
+    single, batched = ResultStore(tmp_path / "1"), ResultStore(tmp_path / "4")
+    run_trackers([("test-harness-batch", {})], tiny_sequences[:1], "synthetic", single, quiet=True)
+    assert CALLS["batches"] == []  # without option batch, update() frame by frame
+    run_trackers([("test-harness-batch", {"batch": "4"})], tiny_sequences[:1], "synthetic", batched, quiet=True)
+    n = len(tiny_sequences[0]) - 1  # frame 0 is init
+    assert CALLS["batches"] == [4] * (n // 4) + ([n % 4] if n % 4 else [])
+    assert _boxes(single.root, "test-harness-batch") == _boxes(batched.root, "test-harness-batch")
+
+
+def test_longest_sequences_are_scheduled_first(tiny_sequences, tmp_path):
+    CALLS["order"].clear()
+    base = tiny_sequences[0]
+    seqs = [Sequence(f"len{n}", frames=base.frames[:n], ground_truth=base.ground_truth[:n]) for n in (5, 20, 9, 30)]
+    run_trackers([("test-harness-order", {})], seqs, "synthetic", ResultStore(tmp_path), quiet=True)
+    assert CALLS["order"] == ["len30", "len20", "len9", "len5"]
+
+
+def test_unreadable_frame_in_a_worker_process_is_a_user_error(tiny_sequences, tmp_path):
+    base = tiny_sequences[0]
+    bad = tmp_path / "00000003.jpg"
+    bad.write_bytes(b"garbage")
+    frames = list(base.frames)
+    frames[2] = str(bad)
+    seqs = [Sequence("broken", frames=frames, ground_truth=base.ground_truth), tiny_sequences[1]]
+    with pytest.raises(UserError, match=r"00000003.jpg: cannot decode frame"):
+        run_trackers([("static", {})], seqs, "synthetic", ResultStore(tmp_path / "r"), jobs=2, quiet=True)
+
+
+def test_unknown_and_unavailable_trackers_and_bad_options_are_user_errors(tiny_sequences, tmp_path):
+    store = ResultStore(tmp_path)
+    with pytest.raises(UserError, match="unknown tracker 'nope'"):
+        run_trackers([("nope", {})], tiny_sequences, "synthetic", store)
+    register_tracker("test-harness-missing", test_only=True, available=lambda: (False, "needs weights.pth"))(
+        lambda **o: StaticTracker())
+    with pytest.raises(UserError, match="not available here: needs weights.pth"):
+        run_trackers([("test-harness-missing", {})], tiny_sequences, "synthetic", store)
+    with pytest.raises(UserError, match="tracker 'oracle' cannot be created with noise=abc"):
+        run_trackers([("oracle", {"noise": "abc"})], tiny_sequences, "synthetic", store, quiet=True)
+    with pytest.raises(UserError, match="listed twice"):
+        run_trackers([("static", {}), ("static", {})], tiny_sequences, "synthetic", store)
+
+
+def test_atomic_writes_leave_old_result_or_new_never_partial(tiny_sequences, tmp_path, monkeypatch):
+    """A crash while writing (simulated at the rename) leaves the previous files intact and no key."""
+    import globaltrack._io as io
+
+    store = ResultStore(tmp_path)
+    seq = tiny_sequences[:1]
+    run_trackers([("oracle", {"noise": "0.1"})], seq, "synthetic", store, quiet=True)
+    before = store.box_path("synthetic", "oracle", seq[0].name).read_text()
+    real_replace = os.replace
+
+    def crash(src, dst):
+        if str(dst).endswith(".txt"):
+            raise OSError("disk full (simulated)")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(io.os, "replace", crash)
+    with pytest.raises(OSError, match="simulated"):
+        run_trackers([("oracle", {"noise": "0.2"})], seq, "synthetic", store, quiet=True)
+    monkeypatch.undo()
+    d = store.tracker_dir("synthetic", "oracle")
+    assert store.box_path("synthetic", "oracle", seq[0].name).read_text() == before
+    assert parse_boxes(before).shape == (len(seq[0]), 4)
+    assert not [p for p in d.iterdir() if p.name.endswith(".tmp")]
+    json.loads((d / "manifest.json").read_text())  # the manifest is always whole
+    # the old key still describes the old (complete) boxes, so a rerun with the new options recomputes
+    again = run_trackers([("oracle", {"noise": "0.2"})], seq, "synthetic", store, quiet=True)
+    assert again.done["oracle"] == [seq[0].name]

@@ -1,0 +1,110 @@
+"""`globaltrack run` from the command line: user errors are one line (no traceback), failures exit 1."""
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from globaltrack.errors import UserError
+from globaltrack.harness.cli import main
+from globaltrack.harness.commands.run import parse_tracker_specs
+
+CLI = "import sys; from globaltrack.harness.cli import main; sys.exit(main())"
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory):
+    from globaltrack.benchmarks.synthetic import generate
+
+    return generate(tmp_path_factory.mktemp("cli") / "data", seed=5, sequences=3, frames=30, size=(64, 48))
+
+
+def globaltrack(*args, **kw):
+    env = {**os.environ, "GLOBALTRACK_TEST_TRACKERS": "1"}
+    return subprocess.run([sys.executable, "-c", CLI, *map(str, args)], capture_output=True, text=True, env=env,
+                          timeout=60, **kw)
+
+
+def _one_line_error(proc, *needles):
+    assert proc.returncode != 0
+    err = proc.stderr.strip()
+    assert len(err.splitlines()) == 1, err
+    assert "Traceback" not in err
+    for n in needles:
+        assert n in err, err
+
+
+def test_tracker_specs_per_tracker_and_common_options():
+    assert parse_tracker_specs(["kcf,csrt", "oracle:noise=0.1,seed=2,static"], {"batch": "2", "seed": "1"}) == [
+        ("kcf", {"batch": "2", "seed": "1"}), ("csrt", {"batch": "2", "seed": "1"}),
+        ("oracle", {"batch": "2", "seed": "2", "noise": "0.1"}), ("static", {"batch": "2", "seed": "1"})]
+    with pytest.raises(UserError, match="does not follow"):
+        parse_tracker_specs(["kcf,noise=1"])
+
+
+def test_run_writes_results_and_prints_a_summary(root, tmp_path):
+    p = globaltrack("run", "-b", "synthetic", "--root", root, "-t", "static", "-t", "oracle:noise=0.1",
+                    "--results", tmp_path, "-j", "2", "--quiet")
+    assert p.returncode == 0, p.stderr
+    assert "static: 3 run, 0 reused, 0 failed" in p.stdout and "oracle: 3 run" in p.stdout
+    assert len(list((tmp_path / "synthetic" / "oracle").glob("*.key"))) == 3
+
+
+def test_sequences_selection_and_unknown_sequence(root, tmp_path):
+    from globaltrack.benchmarks import load_sequences
+
+    name = load_sequences("synthetic", root)[1].name
+    assert main(["run", "-b", "synthetic", "--root", str(root), "-t", "static", "--results", str(tmp_path),
+                 "--sequences", name, "--quiet"]) == 0
+    assert [p.name for p in (tmp_path / "synthetic" / "static").glob("*.txt")] == [f"{name}.txt"]
+    p = globaltrack("run", "-b", "synthetic", "--root", root, "-t", "static", "--results", tmp_path,
+                    "--sequences", "nope-9")
+    _one_line_error(p, "nope-9")
+
+
+def test_missing_root_is_one_line(tmp_path):
+    p = globaltrack("run", "-b", "synthetic", "--root", tmp_path / "absent", "-t", "static", "--results", tmp_path)
+    _one_line_error(p, str(tmp_path / "absent"), "does not exist")
+    assert p.returncode == 2
+
+
+def test_unknown_tracker_is_one_line(root, tmp_path):
+    p = globaltrack("run", "-b", "synthetic", "--root", root, "-t", "nosuchtracker", "--results", tmp_path)
+    _one_line_error(p, "unknown tracker 'nosuchtracker'")
+
+
+def test_malformed_annotation_names_file_and_line(root, tmp_path):
+    data = shutil.copytree(root, tmp_path / "data")
+    gt = next(data.glob("*/*/groundtruth.txt"))
+    lines = gt.read_text().splitlines()
+    lines[2] = "12,abc,3,4"
+    gt.write_text("\n".join(lines) + "\n")
+    p = globaltrack("run", "-b", "synthetic", "--root", data, "-t", "static", "--results", tmp_path / "r")
+    _one_line_error(p, f"{gt}:3:")
+
+
+def test_bad_tracker_option_from_a_worker_process_is_one_line(root, tmp_path):
+    p = globaltrack("run", "-b", "synthetic", "--root", root, "-t", "oracle:noise=lots", "--results", tmp_path,
+                    "-j", "2")
+    _one_line_error(p, "tracker 'oracle' cannot be created with noise=lots")
+
+
+def test_failed_sequence_makes_exit_status_1_and_is_reported(root, tmp_path):
+    from globaltrack.benchmarks import load_sequences
+
+    bad = load_sequences("synthetic", root)[0].name
+    p = globaltrack("run", "-b", "synthetic", "--root", root, "-t", f"faulty:on={bad},at=3", "--results", tmp_path,
+                    "--quiet")
+    assert p.returncode == 1, p.stderr
+    assert "2 run, 0 reused, 1 failed" in p.stdout
+    assert f"FAILED faulty/{bad}: frame index 3: RuntimeError" in p.stdout
+    assert "1 sequence(s) failed" in p.stdout
+
+
+def test_help_has_examples(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["run", "--help"])
+    assert e.value.code == 0
+    out = capsys.readouterr().out
+    assert "examples:" in out and "--scheduler" in out and "NAME:KEY=VALUE" in out
