@@ -1,0 +1,145 @@
+"""Per-frame box measures: pure, vectorised numpy over arrays of ``[x, y, w, h]`` rows (spec/metrics.md section 0).
+
+Each function takes (N, 4) float arrays and returns (N,) arrays; NaN in, NaN out (a NaN fails every threshold test),
+which is how got10k, pysot and TrackingNet treat invalid predictions.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def _as_boxes(a) -> np.ndarray:
+    return np.asarray(a, dtype=np.float64).reshape(-1, 4)
+
+
+def iou(pred, gt, *, inclusive: bool = False, eps: float = 0.0, clip: bool = False) -> np.ndarray:
+    """Intersection over union of matching rows.
+
+    - ``inclusive=False``: continuous form (got10k ``rect_iou``, pysot ``overlap_ratio``).
+    - ``inclusive=True``: inclusive-pixel form, right edge x+w-1 and intersection +1 (LaSOT/OTB ``calc_rect_int.m``,
+      pytracking ``calc_iou_overlap``, TrackingNet); algebraically equal to the continuous form.
+    - ``eps``: added to the union (got10k uses machine eps); ``clip``: clip to [0, 1] (got10k, pysot).
+    A zero union without eps gives NaN (0/0), which fails every threshold, as in pysot and TrackingNet.
+    """
+    a, b = _as_boxes(pred), _as_boxes(gt)
+    if inclusive:
+        iw = np.minimum(a[:, 0] + a[:, 2] - 1, b[:, 0] + b[:, 2] - 1) - np.maximum(a[:, 0], b[:, 0]) + 1
+        ih = np.minimum(a[:, 1] + a[:, 3] - 1, b[:, 1] + b[:, 3] - 1) - np.maximum(a[:, 1], b[:, 1]) + 1
+    else:
+        iw = np.minimum(a[:, 0] + a[:, 2], b[:, 0] + b[:, 2]) - np.maximum(a[:, 0], b[:, 0])
+        ih = np.minimum(a[:, 1] + a[:, 3], b[:, 1] + b[:, 3]) - np.maximum(a[:, 1], b[:, 1])
+    inter = np.maximum(iw, 0.0) * np.maximum(ih, 0.0)
+    union = a[:, 2] * a[:, 3] + b[:, 2] * b[:, 3] - inter
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = inter / (union + eps)
+    if clip:
+        out = np.clip(out, 0.0, 1.0)
+    return out
+
+
+def clip_to_image(boxes, width, height) -> np.ndarray:
+    """got10k ``rect_iou(bound=...)`` clipping (GOT-10k val): x to [0, W], y to [0, H], then w to [0, W-x] and
+    h to [0, H-y] using the clipped x, y. ``width``/``height`` may be scalars or per-row arrays."""
+    b = _as_boxes(boxes).copy()
+    b[:, 0] = np.clip(b[:, 0], 0, width)
+    b[:, 1] = np.clip(b[:, 1], 0, height)
+    b[:, 2] = np.clip(b[:, 2], 0, width - b[:, 0])
+    b[:, 3] = np.clip(b[:, 3], 0, height - b[:, 1])
+    return b
+
+
+def unit_square_iou(pred, gt, width=1.0, height=1.0) -> np.ndarray:
+    """OxUvA ``assess.py`` IoU: both rectangles intersected with the image ([0,1]^2 in normalised coordinates),
+    vol = max(0, xmax-xmin) * max(0, ymax-ymin); no guard on a zero union (NaN here, an exception in OxUvA)."""
+    a, b = _as_boxes(pred), _as_boxes(gt)
+
+    def corners(r):
+        x0 = np.clip(r[:, 0], 0, width)
+        y0 = np.clip(r[:, 1], 0, height)
+        x1 = np.clip(r[:, 0] + r[:, 2], 0, width)
+        y1 = np.clip(r[:, 1] + r[:, 3], 0, height)
+        return x0, y0, x1, y1
+
+    ax0, ay0, ax1, ay1 = corners(a)
+    bx0, by0, bx1, by1 = corners(b)
+    va = np.maximum(0, ax1 - ax0) * np.maximum(0, ay1 - ay0)
+    vb = np.maximum(0, bx1 - bx0) * np.maximum(0, by1 - by0)
+    inter = np.maximum(0, np.minimum(ax1, bx1) - np.maximum(ax0, bx0)) * \
+        np.maximum(0, np.minimum(ay1, by1) - np.maximum(ay0, by0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return inter / (va + vb - inter)
+
+
+def raster_iou(pred, gt, bounds: tuple[float, float] | None = None) -> np.ndarray:
+    """VOT toolkit rectangle overlap (``vot/region/raster.py``): round x, y, w, h half-to-even, paint the pixels
+    [round(x), round(x)+round(w)-1], clip to [0, W-1] x [0, H-1] when ``bounds=(W, H)``, count pixels.
+
+    Conventions of the toolkit kept here: both regions empty gives 1; one empty gives 0; a degenerate union bounding
+    box (a single column or row) gives 1 (spec section 7.3 quirk).
+    """
+    a, b = np.round(_as_boxes(pred)), np.round(_as_boxes(gt))
+
+    def pixels(r):
+        x0, y0 = r[:, 0], r[:, 1]
+        x1, y1 = r[:, 0] + r[:, 2] - 1, r[:, 1] + r[:, 3] - 1
+        if bounds is not None:
+            w, h = bounds
+            x0, x1 = np.clip(x0, 0, w - 1), np.minimum(x1, w - 1)
+            y0, y1 = np.clip(y0, 0, h - 1), np.minimum(y1, h - 1)
+            empty_bound = (r[:, 0] > w - 1) | (r[:, 1] > h - 1) | (r[:, 0] + r[:, 2] - 1 < 0) | \
+                (r[:, 1] + r[:, 3] - 1 < 0)
+        else:
+            empty_bound = np.zeros(len(r), bool)
+        empty = (x1 < x0) | (y1 < y0) | empty_bound | np.isnan(r).any(axis=1)
+        return x0, y0, x1, y1, empty
+
+    ax0, ay0, ax1, ay1, ae = pixels(a)
+    bx0, by0, bx1, by1, be = pixels(b)
+    area_a = np.where(ae, 0, (ax1 - ax0 + 1) * (ay1 - ay0 + 1))
+    area_b = np.where(be, 0, (bx1 - bx0 + 1) * (by1 - by0 + 1))
+    iw = np.minimum(ax1, bx1) - np.maximum(ax0, bx0) + 1
+    ih = np.minimum(ay1, by1) - np.maximum(ay0, by0) + 1
+    inter = np.where(ae | be, 0, np.maximum(iw, 0) * np.maximum(ih, 0))
+    union = area_a + area_b - inter
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
+    out = np.where(ae & be, 1.0, out)
+    # Degenerate union bounding box (single row or column): the toolkit returns 1.
+    ux0, ux1 = np.minimum(ax0, bx0), np.maximum(ax1, bx1)
+    uy0, uy1 = np.minimum(ay0, by0), np.maximum(ay1, by1)
+    degenerate = ~(ae | be) & ((ux1 - ux0 == 0) | (uy1 - uy0 == 0))
+    return np.where(degenerate, 1.0, out)
+
+
+def centers(boxes) -> np.ndarray:
+    """Box centre ``(x + (w-1)/2, y + (h-1)/2)`` (got10k, pytracking, pysot, LaSOT/OTB MATLAB)."""
+    b = _as_boxes(boxes)
+    return b[:, :2] + (b[:, 2:] - 1) / 2
+
+
+def center_error(pred, gt) -> np.ndarray:
+    """Euclidean distance between the centres."""
+    d = centers(pred) - centers(gt)
+    return np.sqrt(np.sum(d * d, axis=1))
+
+
+def normalized_center_error(pred, gt, mode: str = "gt_wh") -> np.ndarray:
+    """Centre error normalised by the ground-truth size (spec section 0.3).
+
+    - ``gt_wh``: both centres divided by the GT (w, h) before subtracting (LaSOT MATLAB, pytracking, TrackingNet);
+      no guard against w = 0.
+    - ``gt_wh_min1``: difference divided by max(1, GT w/h) (got10k master ``normalized_center_error``).
+    - ``gt_wh_eps``: both centres divided by GT (w, h) + 1e-16 (pysot, mmtracking).
+    """
+    p, g = _as_boxes(pred), _as_boxes(gt)
+    cp, cg, wh = centers(p), centers(g), g[:, 2:]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if mode == "gt_wh":
+            d = cp / wh - cg / wh
+        elif mode == "gt_wh_min1":
+            d = (cp - cg) / np.maximum(1.0, wh)
+        elif mode == "gt_wh_eps":
+            d = cp / (wh + 1e-16) - cg / (wh + 1e-16)
+        else:
+            raise ValueError(f"unknown normalisation '{mode}'")
+    return np.sqrt(np.sum(d * d, axis=1))

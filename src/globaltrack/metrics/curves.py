@@ -1,0 +1,75 @@
+"""Curves over threshold grids and the scores derived from them (spec/metrics.md sections 0.4 and 10.4-10.6).
+
+Counting uses a sort and a binary search per sequence (O(N log N), not N x thresholds comparisons); NaN values fail
+every test, as they do in the toolkits' elementwise comparisons.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def _sorted_finite(values) -> np.ndarray:
+    v = np.sort(np.asarray(values, dtype=np.float64).ravel())
+    if v.size and np.isnan(v[-1]):          # NaNs sort last
+        v = v[: v.size - int(np.count_nonzero(np.isnan(v)))]
+    return v
+
+
+def count_above(values, thresholds, op: str = ">") -> np.ndarray:
+    """Number of values with ``value > thr`` (or ``>=``) for each threshold."""
+    s = _sorted_finite(values)
+    side = "right" if op == ">" else "left"
+    if op not in (">", ">="):
+        raise ValueError(op)
+    return s.size - np.searchsorted(s, thresholds, side=side)
+
+
+def count_below(values, thresholds, op: str = "<=") -> np.ndarray:
+    """Number of values with ``value <= thr`` (or ``<``) for each threshold."""
+    s = _sorted_finite(values)
+    if op not in ("<=", "<"):
+        raise ValueError(op)
+    return np.searchsorted(s, thresholds, side="right" if op == "<=" else "left")
+
+
+def success_curve(ious, thresholds, op: str = ">", denominator: int | None = None) -> np.ndarray:
+    """Fraction of frames whose IoU passes each threshold; ``denominator`` defaults to the number of values (frames
+    removed before the call but counted by the toolkit are passed through ``denominator``)."""
+    n = np.size(ious) if denominator is None else denominator
+    return count_above(ious, thresholds, op) / n if n else np.full(len(thresholds), np.nan)
+
+
+def precision_curve(errors, thresholds, denominator: int | None = None) -> np.ndarray:
+    """Fraction of frames whose centre error is <= each threshold."""
+    n = np.size(errors) if denominator is None else denominator
+    return count_below(errors, thresholds) / n if n else np.full(len(thresholds), np.nan)
+
+
+def curve_mean(curve) -> float:
+    """The 21-point (or 101-point) mean of a curve: the "AUC" of got10k, pytracking, pysot and MATLAB."""
+    return float(np.mean(curve))
+
+
+def curve_trapz(curve) -> float:
+    """TrackingNet devkit: ``np.trapz(curve, x=linspace(0, 1, len(curve)))`` (used for all three of its scores)."""
+    c = np.asarray(curve, dtype=np.float64)
+    x = np.linspace(0.0, 1.0, c.size)
+    return float(np.sum((c[1:] + c[:-1]) * np.diff(x)) / 2.0)
+
+
+def curve_at(curve, thresholds, value: float) -> float:
+    """The curve at the grid point nearest to ``value`` (e.g. 20 px is index 20 of 0..50, index 8 of TrackingNet's
+    linspace(0,50,21)); the toolkits index the array, so this picks the same element."""
+    i = int(np.argmin(np.abs(np.asarray(thresholds) - value)))
+    return float(np.asarray(curve)[i])
+
+
+def score_curve(curve, thresholds, rule: str) -> float:
+    """Apply a score rule: ``mean``, ``trapz`` or ``at:<value>``."""
+    if rule == "mean":
+        return curve_mean(curve)
+    if rule == "trapz":
+        return curve_trapz(curve)
+    if rule.startswith("at:"):
+        return curve_at(curve, thresholds, float(rule[3:]))
+    raise ValueError(f"unknown score rule '{rule}'")

@@ -1,0 +1,279 @@
+"""Score the result files of trackers on a benchmark under a protocol: ``evaluate(...) -> Evaluation``.
+
+Per-sequence work is cached under ``<results>/.cache/`` keyed by content: the SHA-1 of each result file (and its
+sidecar when the protocol reads it), the sequence's annotation key and the protocol's fingerprint. A file's SHA-1 is
+recomputed only when its (size, mtime_ns) changes, as git's index does, so an unchanged folder costs one ``stat`` per
+file.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+from globaltrack._io import atomic_write_bytes
+from globaltrack.errors import UserError
+from globaltrack.metrics import longterm
+from globaltrack.metrics.evaluation import Evaluation, TrackerEvaluation
+from globaltrack.metrics.ope import SequenceScore, combine, per_sequence_scores, score_sequence
+from globaltrack.metrics.protocols import Protocol, get_protocol
+from globaltrack.results.formats import parse_box_bytes
+from globaltrack.results.store import ResultStore
+from globaltrack.sequence import Sequence
+
+CACHE_DIR = ".cache"
+CACHE_VERSION = 1
+_METADATA_KEYS = ("init_omit", "cover", "image_size", "resolution", "label_frames", "video", "init_frame")
+
+
+def default_protocol_name(benchmark: str, sequences: list[Sequence]) -> str:
+    """The benchmark's official protocol: its adapter class attribute, else ``Sequence.metadata['protocol']``."""
+    try:
+        from globaltrack.benchmarks import BENCHMARKS
+
+        cls = BENCHMARKS.get(benchmark).factory
+        name = getattr(cls, "default_protocol", None)
+        if name:
+            return name
+    except UserError:
+        pass
+    for s in sequences:
+        if s.metadata.get("protocol"):
+            return s.metadata["protocol"]
+    raise UserError(f"no default protocol known for benchmark '{benchmark}'; pass --protocol")
+
+
+def resolve_protocol(protocol, benchmark: str, sequences: list[Sequence]) -> Protocol:
+    if protocol is None:
+        protocol = default_protocol_name(benchmark, sequences)
+    return get_protocol(protocol).for_benchmark(benchmark)
+
+
+def _sequence_key(seq: Sequence) -> str:
+    h = hashlib.sha1(seq.annotation_key().encode())
+    for k in _METADATA_KEYS:
+        if k in seq.metadata:
+            v = seq.metadata[k]
+            h.update(k.encode())
+            h.update(np.asarray(v).tobytes() if isinstance(v, np.ndarray) else repr(v).encode())
+    return h.hexdigest()
+
+
+class _Cache:
+    """Per (benchmark, tracker, protocol) pickle: file stats -> sha1, and sequence key -> SequenceScore."""
+
+    def __init__(self, store: ResultStore, benchmark: str, tracker: str, protocol: Protocol):
+        self.path = store.root / CACHE_DIR / benchmark / tracker / f"{protocol.name}-{protocol.fingerprint()}.pkl"
+        self.files: dict[str, tuple[int, int, str]] = {}
+        self.scores: dict[str, tuple[str, SequenceScore]] = {}
+        self.dirty = False
+        try:
+            with open(self.path, "rb") as f:
+                version, self.files, self.scores = pickle.load(f)
+            if version != CACHE_VERSION:
+                self.files, self.scores = {}, {}
+        except Exception:  # noqa: BLE001 - a missing or unreadable cache is just empty
+            pass
+
+    def file_digest(self, path: Path) -> tuple[str, bytes | None]:
+        """SHA-1 of a file's bytes; the bytes too when they had to be read."""
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            return "", None
+        key = str(path)
+        cached = self.files.get(key)
+        if cached and cached[0] == st.st_size and cached[1] == st.st_mtime_ns:
+            return cached[2], None
+        data = Path(path).read_bytes()
+        digest = hashlib.sha1(data).hexdigest()
+        self.files[key] = (st.st_size, st.st_mtime_ns, digest)
+        self.dirty = True
+        return digest, data
+
+    def save(self) -> None:
+        if self.dirty:
+            try:
+                atomic_write_bytes(self.path, pickle.dumps((CACHE_VERSION, self.files, self.scores),
+                                                           protocol=pickle.HIGHEST_PROTOCOL))
+            except OSError:
+                pass  # a read-only results folder still evaluates, just uncached
+
+
+def _read_sidecar(path: Path, data: bytes | None):
+    if data is None:
+        data = path.read_bytes()
+    import pandas as pd
+    import io
+
+    df = pd.read_csv(io.BytesIO(data))
+    return (df["score"].to_numpy(np.float64), df["present"].to_numpy().astype(bool),
+            df["time"].to_numpy(np.float64))
+
+
+def score_one(protocol: Protocol, seq: Sequence, boxes: np.ndarray, sidecar, path) -> SequenceScore:
+    """Score one sequence's boxes (+ sidecar arrays) under the protocol's family (pure)."""
+    scores, present, times = sidecar if sidecar is not None else (None, None, None)
+    if protocol.family == "oxuva":
+        return longterm.oxuva_sequence(protocol, seq, boxes, present, scores, path)
+    if protocol.family == "vot-lt":
+        return longterm.votlt_sequence(protocol, seq, boxes, scores, path)
+    return score_sequence(protocol, seq.name, seq.ground_truth, seq.absent, boxes, seq.metadata, times, path)
+
+
+def _missing_score(protocol: Protocol, seq: Sequence) -> SequenceScore:
+    """``--allow-missing``: an all-zero prediction (TrackingNet's rule) or the sequence excluded (pytracking)."""
+    if protocol.missing == "exclude":
+        return SequenceScore(seq.name, excluded=True, notes=["missing: excluded for every tracker"])
+    n = len(seq.ground_truth)
+    s = score_one(protocol, seq, np.zeros((n, 4)), (np.zeros(n), np.zeros(n, bool), np.full(n, np.nan)), "<missing>")
+    s.notes.insert(0, "missing: scored as an all-zero prediction")
+    return s
+
+
+def _needs_sidecar(protocol: Protocol) -> bool:
+    return protocol.family in ("oxuva", "vot-lt") or protocol.speed != "none"
+
+
+def _evaluate_tracker(store: ResultStore, benchmark: str, tracker: str, sequences: list[Sequence],
+                      protocol: Protocol, allow_missing: bool, seq_keys: dict[str, str]):
+    cache = _Cache(store, benchmark, tracker, protocol)
+    results: dict[str, SequenceScore] = {}
+    missing: list[str] = []
+    fresh: dict[str, tuple[str, SequenceScore]] = {}
+    for seq in sequences:
+        path = store.box_path(benchmark, tracker, seq.name)
+        digest, data = cache.file_digest(path)
+        if not digest:
+            if not allow_missing:
+                raise UserError(f"missing result file for sequence '{seq.name}' of tracker '{tracker}' "
+                                "(use --allow-missing to score it as the toolkit does)", path)
+            missing.append(seq.name)
+            results[seq.name] = _missing_score(protocol, seq)
+            continue
+        side_path = store.sidecar_path(benchmark, tracker, seq.name)
+        side_digest, side_data = cache.file_digest(side_path) if _needs_sidecar(protocol) else ("", None)
+        key = hashlib.sha1((protocol.fingerprint() + seq_keys[seq.name] + digest + side_digest).encode()).hexdigest()
+        hit = cache.scores.get(seq.name)
+        if hit and hit[0] == key:
+            results[seq.name] = hit[1]
+            continue
+        if data is None:
+            data = path.read_bytes()
+        boxes = parse_box_bytes(data, path)
+        sidecar = _read_sidecar(side_path, side_data) if side_digest else None
+        s = score_one(protocol, seq, boxes, sidecar, path)
+        results[seq.name] = s
+        fresh[seq.name] = (key, s)
+    if fresh:
+        cache.scores.update(fresh)
+        cache.dirty = True
+    cache.save()
+    return results, missing
+
+
+def evaluate(sequences: Iterable[Sequence], store: ResultStore | str | Path, benchmark: str,
+             trackers: Iterable[str] | None = None, protocol=None, allow_missing: bool = False) -> Evaluation:
+    """Score ``trackers`` (default: every tracker folder of the benchmark) on ``sequences``.
+
+    ``protocol``: None (the benchmark's default), a name, or a `Protocol`. Missing result files raise a UserError
+    naming the file unless ``allow_missing``; the protocol's ``missing`` rule then applies and the sequence is listed
+    in ``missing``.
+    """
+    store = store if isinstance(store, ResultStore) else ResultStore(store)
+    seqs = list(sequences)
+    notes_global: list[str] = []
+    seen: dict[str, int] = {}
+    unique: list[Sequence] = []
+    for s in seqs:
+        seen[s.name] = seen.get(s.name, 0) + 1
+        if seen[s.name] == 1:
+            unique.append(s)
+    for name, k in seen.items():
+        if k > 1:
+            notes_global.append(f"duplicate sequence name '{name}' ({k} copies): scored once")
+    seqs = unique
+    proto = resolve_protocol(protocol, benchmark, seqs)
+    names = list(dict.fromkeys(trackers)) if trackers else store.trackers(benchmark)
+    if not names:
+        raise UserError(f"no tracker results for benchmark '{benchmark}'", store.root / benchmark)
+    seq_keys = {s.name: _sequence_key(s) for s in seqs}
+    per_tracker = {}
+    for t in names:
+        if not store.tracker_dir(benchmark, t).is_dir():
+            if not allow_missing:
+                raise UserError(f"no results for tracker '{t}'", store.tracker_dir(benchmark, t))
+        per_tracker[t] = _evaluate_tracker(store, benchmark, t, seqs, proto, allow_missing, seq_keys)
+    # pytracking's skip_missing_seq: a sequence missing for one tracker is excluded for all.
+    excluded_all = {n for t in per_tracker.values() for n, s in t[0].items() if s.excluded and n in t[1]}
+    ev = Evaluation(benchmark=benchmark, protocol=proto.name, sequences=[s.name for s in seqs])
+    for t, (results, missing) in per_tracker.items():
+        te = TrackerEvaluation(tracker=t, missing=missing)
+        te.notes.extend(notes_global)
+        ordered = [results[s.name] for s in seqs if s.name not in excluded_all]
+        if excluded_all:
+            te.notes.append(f"{len(excluded_all)} sequences excluded for every tracker (missing somewhere)")
+        te.scores, te.curves, notes = combine_family(proto, ordered, seqs)
+        te.notes.extend(notes)
+        for s in ordered:
+            te.notes.extend(f"{s.name}: {n}" for n in s.notes)
+            te.per_sequence[s.name] = per_sequence_family(proto, s)
+        te.per_attribute = _per_attribute(proto, seqs, results, excluded_all)
+        manifest = store.read_manifest(benchmark, t)
+        te.failed = sorted(manifest.get("failures", {}) if isinstance(manifest.get("failures"), dict)
+                           else [f if isinstance(f, str) else f.get("sequence", str(f))
+                                 for f in manifest.get("failures", [])])
+        te.diagnostic = bool(manifest.get("diagnostic", False))
+        te.imported = (store.tracker_dir(benchmark, t) / "imported.json").is_file()
+        ev.trackers[t] = te
+    return ev
+
+
+def combine_family(protocol: Protocol, scores: list[SequenceScore], seqs: list[Sequence]):
+    if protocol.family == "oxuva":
+        return longterm.oxuva_combine(protocol, scores)
+    if protocol.family == "vot-lt":
+        return longterm.votlt_combine(protocol, scores)
+    return combine(protocol, scores)
+
+
+def per_sequence_family(protocol: Protocol, s: SequenceScore) -> dict[str, float]:
+    if protocol.family == "oxuva":
+        return longterm.oxuva_combine(protocol, [s])[0]
+    if protocol.family == "vot-lt":
+        return {"n_frames": float(len(s.arrays.get("overlaps", ())))}
+    return per_sequence_scores(protocol, s)
+
+
+def _per_attribute(protocol: Protocol, seqs: list[Sequence], results: dict[str, SequenceScore],
+                   excluded: set[str]) -> dict[str, dict[str, float]]:
+    """Scores over the sequences that carry each attribute (per-sequence flags; per-frame arrays count when any
+    frame is flagged)."""
+    attrs: dict[str, list[SequenceScore]] = {}
+    for s in seqs:
+        if s.name in excluded:
+            continue
+        for a, v in s.attributes.items():
+            try:
+                flag = bool(np.any(np.asarray(v, dtype=float) > 0))
+            except (TypeError, ValueError):
+                flag = bool(v)
+            if flag:
+                attrs.setdefault(a, []).append(results[s.name])
+    out = {}
+    for a, lst in sorted(attrs.items()):
+        sc, _, _ = combine_family(protocol, lst, seqs)
+        sc["sequences"] = float(len(lst))
+        out[a] = sc
+    return out
+
+
+def write_json(evaluation: Evaluation, path: str | Path) -> None:
+    from globaltrack._io import atomic_write_text
+
+    atomic_write_text(path, json.dumps(evaluation.to_json(), indent=2, sort_keys=True))
