@@ -100,7 +100,7 @@ def _oxuva_files(fmt, store, benchmark, tracker, expected) -> dict[str, bytes]:
             ymin, ymax = np.clip([y / height, (y + h) / height], 0.0, 1.0)
             lines.append(f"{exp.video},{exp.object},{int(numbers[i])},{'true' if present[i] else 'false'},"
                          + ",".join(fmt.box_format % v for v in (scores[i], xmin, xmax, ymin, ymax)) + "\n")
-        files[f"{name}.csv"] = "".join(lines).encode()
+        files[f"{exp.submission_name}.csv"] = "".join(lines).encode()
     return files
 
 

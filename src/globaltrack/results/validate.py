@@ -47,6 +47,13 @@ class ExpectedSequence:
     last_frame: int | None = None
     image_size: tuple[int, int] | None = None  # (width, height), OxUvA normalisation
 
+    @property
+    def submission_name(self) -> str:
+        """The file stem the server expects: OxUvA's ``<video>_<object>``, else the sequence name."""
+        if self.video is not None and self.object is not None:
+            return f"{self.video}_{self.object}"
+        return self.name
+
 
 @dataclass(frozen=True)
 class SubmissionFormat:
@@ -394,6 +401,8 @@ def _validate_got10k(files, fmt, expected, problems):
 
 
 def _validate_oxuva(files, fmt, expected, problems):
+    if expected is not None:   # adapters may name a task differently; the file is <video>_<object>.csv
+        expected = {e.submission_name: e for e in expected.values()}
     rel = _split_root(sorted(files), True, problems, "the <video>_<object>.csv files")
     found: dict[str, str] = {}
     for member, r in rel.items():
