@@ -183,6 +183,23 @@ def _flags_fast(data: bytes) -> np.ndarray | None:
     return vals == 49
 
 
+def read_attribute_flags(path: str | Path, names: tuple[str, ...], *, what: str = "attribute") -> dict[str, bool]:
+    """One line of per-sequence attribute flags (OTB ``anno_TB100/att``, LaSOT ``annos/att``) as ``{name: bool}``.
+
+    Leading/trailing blank lines are ignored: two OTB toolkit files (Bird1, Human5) start with one, and MATLAB's
+    ``load`` skips it.
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes().strip()
+    except FileNotFoundError:
+        raise AnnotationError(f"{what} file not found", path) from None
+    flags = parse_table(data, path, None, what=what).reshape(-1)
+    if flags.size != len(names):
+        raise AnnotationError(f"expected {len(names)} {what} flags, found {flags.size}", path)
+    return {a: bool(v) for a, v in zip(names, flags)}
+
+
 # ------------------------------------------------------------------------------------------------ frames and folders
 def require_dir(path: str | Path | None, what: str) -> Path:
     """The folder, or a `UserError` saying which one is missing."""

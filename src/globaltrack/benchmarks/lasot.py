@@ -30,7 +30,8 @@ import numpy as np
 
 from globaltrack.benchmarks import register_benchmark
 from globaltrack.benchmarks._common import (DatasetAdapter, SequenceMissing, align_frames, count_images,
-                                            numbered_frames, read_flags, read_table, read_tables, require_dir)
+                                            numbered_frames, read_attribute_flags, read_flags, read_table,
+                                            read_tables, require_dir)
 from globaltrack.benchmarks._lasot_names import ALL, TEST, TRAIN
 from globaltrack.errors import AnnotationError, UserError
 from globaltrack.sequence import Sequence
@@ -99,7 +100,7 @@ class LaSOT(DatasetAdapter):
                                       absent_path)
             att_path = self.annos / "att" / f"{name}.txt"
             if att_path.is_file():
-                attributes = self._attributes(att_path)
+                attributes = read_attribute_flags(att_path, ATTRIBUTES, what="LaSOT attribute")
             nlp_path = self.annos / "nlp" / f"{name}.txt"
             if nlp_path.is_file():
                 meta["nlp"] = nlp_path.read_text(errors="replace").strip()
@@ -135,10 +136,3 @@ class LaSOT(DatasetAdapter):
         occ = read_flags(seq_dir / "full_occlusion.txt", what="LaSOT full_occlusion", expected=rows)
         oov = read_flags(seq_dir / "out_of_view.txt", what="LaSOT out_of_view", expected=rows)
         return occ | oov
-
-    @staticmethod
-    def _attributes(path: Path) -> dict[str, bool]:
-        flags = read_table(path, None, what="LaSOT attribute").reshape(-1)
-        if flags.size != len(ATTRIBUTES):
-            raise AnnotationError(f"expected {len(ATTRIBUTES)} attribute flags, found {flags.size}", path, 1)
-        return {a: bool(v) for a, v in zip(ATTRIBUTES, flags)}
