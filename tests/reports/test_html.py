@@ -15,8 +15,9 @@ from globaltrack.reports.html import write_report
 from reports_fixtures import make_evaluation, write_manifests
 
 
-@pytest.fixture
-def report(tmp_path):
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("report")
     results = tmp_path / "results"
     lasot = make_evaluation()
     oxuva = make_evaluation(8, 5, "oxuva", oxuva=True, seed=1)
