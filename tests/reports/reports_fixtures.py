@@ -28,7 +28,8 @@ def make_evaluation(n_trackers=35, n_sequences=12, benchmark="lasot", *, oxuva=F
                               curves={"success": (thr, succ), "precision": (px, prec),
                                       "norm_precision": (npx, nprec)})
         if oxuva:
-            t.scores.update(tpr=float(rng.random()), tnr=float(rng.random()))
+            tpr, tnr = float(rng.random()), float(rng.random())
+            t.scores.update(tpr=tpr, tnr=tnr, max_gm=float(np.sqrt(tpr * tnr)))   # ordering only, not MaxGM
         t.per_sequence = {s: {"auc": float(np.clip(a + 0.2 * rng.standard_normal(), 0, 1))} for s in seqs}
         t.per_attribute = {att: {"auc": float(np.clip(a + 0.1 * rng.standard_normal(), 0, 1))}
                            for att in ATTRIBUTES}

@@ -76,3 +76,11 @@ def test_export_and_validate_commands(workspace, capsys):
                  "--tracker", "good", "--out", str(out)]) == 0
     assert main(["validate-submission", str(out), "--benchmark", "synthetic", "--root", str(root)]) == 0
     assert capsys.readouterr().out.strip().endswith("OK")
+
+
+def test_plot_ar_command(tmp_path):
+    ar = tmp_path / "ar.json"
+    ar.write_text(json.dumps({"RPN": {"1": 0.2, "10": 0.5}, "QG-RPN": {"1": 0.6, "10": 0.8}}))
+    assert main(["plot", "--kind", "ar", "--ar", str(ar), "--out", str(tmp_path / "ar")]) == 0
+    assert (tmp_path / "ar.svg").is_file() and (tmp_path / "ar.png").is_file()
+    assert main(["plot", "--kind", "ar", "--out", str(tmp_path / "ar")]) == 2      # no data: a one-line error

@@ -18,8 +18,8 @@ from globaltrack._io import atomic_write_text
 from globaltrack.metrics.evaluation import Evaluation
 
 # Display order of the known measures; unknown keys follow alphabetically.
-METRIC_ORDER = ("max_gm", "tpr", "tnr", "ao", "sr50", "sr75", "f_score", "pr", "re", "auc", "precision",
-                "norm_precision", "lsm", "coverage", "fps")
+METRIC_ORDER = ("max_gm", "tpr", "tnr", "ao", "f_score", "pr", "re", "auc", "precision", "norm_precision", "sr50",
+                "sr75", "lsm", "coverage", "fps")
 METRIC_LABELS = {
     "auc": "AUC", "precision": "P", "norm_precision": "NP", "sr50": "SR0.5", "sr75": "SR0.75", "ao": "AO",
     "tpr": "TPR", "tnr": "TNR", "max_gm": "MaxGM", "gm": "GM", "f_score": "F", "pr": "Pr", "re": "Re",
@@ -106,8 +106,10 @@ class Leaderboard:
 
 
 def build_leaderboard(evaluation: Evaluation, metrics: list[str] | None = None) -> Leaderboard:
-    metrics = metrics or metric_keys(evaluation)
     primary = primary_metric(evaluation)
+    if metrics is None:   # the ranking measure first, then the display order
+        metrics = metric_keys(evaluation)
+        metrics = ([primary] if primary in metrics else []) + [m for m in metrics if m != primary]
     rows = []
     rank = 0
     for name in ranked_trackers(evaluation, primary):
