@@ -1,0 +1,123 @@
+"""The GlobalTrack tracker: registration, options, init/update/track_batch/candidates semantics (spec 3)."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from globaltrack.errors import UserError
+
+torch = pytest.importorskip("torch")
+
+from globaltrack.trackers import create_tracker  # noqa: E402
+from globaltrack.trackers.globaltrack.checkpoint import save_checkpoint  # noqa: E402
+from globaltrack.trackers.globaltrack.model import Detections, GlobalTrackModel  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def tiny_weights(tmp_path_factory):
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("weights") / "tiny.pth"
+    save_checkpoint(GlobalTrackModel("tiny"), path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def frames():
+    rng = np.random.default_rng(0)
+    base = rng.integers(0, 255, (200, 300, 3), dtype=np.uint8)
+    out = []
+    for k in range(4):
+        f = base.copy()
+        f[60 + 5 * k:100 + 5 * k, 80 + 7 * k:140 + 7 * k] = [250, 30, 30]
+        out.append(f)
+    return out
+
+
+def test_importing_the_package_registers_without_importing_torch():
+    code = ("import sys, globaltrack.trackers.globaltrack as g; from globaltrack.trackers import TRACKERS; "
+            "assert {'globaltrack', 'globaltrack-qgrpn'} <= set(TRACKERS._entries); "
+            "assert 'torch' not in sys.modules, 'torch imported'")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_missing_default_weights_is_a_clear_user_error(monkeypatch, tmp_path):
+    import globaltrack.trackers.globaltrack as gt
+
+    monkeypatch.setattr(gt, "default_weights_path", lambda: tmp_path / "missing.pth")
+    with pytest.raises(UserError, match="globaltrack train --config tiny-synthetic"):
+        create_tracker("globaltrack")
+    ok, why = gt._available()
+    assert not ok and "weights" in why
+
+
+def test_bad_options_are_user_errors(tiny_weights):
+    with pytest.raises(UserError, match="unknown GlobalTrack option"):
+        create_tracker("globaltrack", weights=str(tiny_weights), colour="red")
+    with pytest.raises(UserError, match="dtype"):
+        create_tracker("globaltrack", weights=str(tiny_weights), dtype="int8")
+    with pytest.raises(UserError, match="not found"):
+        create_tracker("globaltrack", weights="/nonexistent/w.pth")
+
+
+def test_update_and_track_batch_agree_and_are_deterministic(tiny_weights, frames):
+    a = create_tracker("globaltrack", weights=str(tiny_weights), batch="2")
+    a.init(frames[0], [80, 60, 60, 40])
+    singles = [a.update(f) for f in frames[1:]]
+    b = create_tracker("globaltrack", weights=str(tiny_weights), batch="2")
+    b.init(frames[0], [80, 60, 60, 40])
+    batched = b.track_batch(frames[1:])
+    assert len(batched) == 3
+    for p, q in zip(singles, batched):
+        np.testing.assert_allclose(p.box, q.box, atol=1e-3)
+        assert abs(p.score - q.score) < 1e-5
+        h, w = frames[0].shape[:2]
+        assert 0 <= p.box[0] and p.box[0] + p.box[2] <= w + 1e-3 and p.box[1] + p.box[3] <= h + 1e-3
+    again = create_tracker("globaltrack", weights=str(tiny_weights))
+    again.init(frames[0], [80, 60, 60, 40])
+    assert np.array_equal(again.update(frames[1]).box, singles[0].box)
+
+
+def test_presence_threshold_and_candidates(tiny_weights, frames):
+    t = create_tracker("globaltrack", weights=str(tiny_weights), threshold="0")
+    t.init(frames[0], [80, 60, 60, 40])
+    pred = t.update(frames[1])
+    assert pred.present and 0 < pred.score <= 1
+    boxes, scores = t.candidates(frames[1], 5)
+    assert boxes.shape == (5, 4) and scores.shape == (5,)
+    assert np.all(np.diff(scores) <= 0)
+    np.testing.assert_allclose(boxes[0], pred.box, atol=1e-4)
+    assert abs(scores[0] - pred.score) < 1e-6
+    rpn_boxes, rpn_scores = t.candidates(frames[1], 7, source="rpn")
+    assert rpn_boxes.shape == (7, 4) and np.all(np.diff(rpn_scores) <= 0)
+    strict = create_tracker("globaltrack", weights=str(tiny_weights), threshold="1.5")
+    strict.init(frames[0], [80, 60, 60, 40])
+    assert not strict.update(frames[1]).present
+
+
+def test_qgrpn_tracker_reports_the_top_proposal(tiny_weights, frames):
+    t = create_tracker("globaltrack-qgrpn", weights=str(tiny_weights))
+    t.init(frames[0], [80, 60, 60, 40])
+    pred = t.update(frames[1])
+    boxes, scores = t.candidates(frames[1], 1, source="rpn")
+    np.testing.assert_allclose(pred.box, boxes[0], atol=1e-4)
+    assert abs(pred.score - scores[0]) < 1e-6
+
+
+def test_no_detection_returns_the_last_box_with_score_zero(tiny_weights, frames):
+    t = create_tracker("globaltrack", weights=str(tiny_weights))
+    t.init(frames[0], [80, 60, 60, 40])
+    empty = [Detections(torch.zeros((0, 4)), torch.zeros(0))]
+    t.model.detect = lambda *a, **k: empty
+    pred = t.update(frames[1])
+    assert pred.score == 0.0 and not pred.present
+    np.testing.assert_array_equal(pred.box, [80, 60, 60, 40])
+
+
+def test_reduced_precision_runs_on_cpu(tiny_weights, frames):
+    full = create_tracker("globaltrack", weights=str(tiny_weights))
+    full.init(frames[0], [80, 60, 60, 40])
+    half = create_tracker("globaltrack", weights=str(tiny_weights), dtype="bfloat16")
+    half.init(frames[0], [80, 60, 60, 40])
+    p, q = full.update(frames[1]), half.update(frames[1])
+    assert np.all(np.isfinite(q.box)) and abs(p.score - q.score) < 0.05
