@@ -43,10 +43,6 @@ def _write(store, bench, tracker, seq, n, seed=0, times=True):
         times=0.01 + 0.001 * np.arange(n) if times else None))
 
 
-def _zip(files):
-    return {n: v for n, v in files.items()}
-
-
 def _rezip(src, out, edit):
     with zipfile.ZipFile(src) as zf:
         files = {i.filename: zf.read(i) for i in zf.infolist()}

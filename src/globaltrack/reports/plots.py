@@ -75,9 +75,12 @@ def plot_curves(evaluation: Evaluation, curve: str = "success", *, title: str | 
         raise ValueError(f"unknown curve '{curve}' (known: {', '.join(CURVES)})")
     _, xlabel, ylabel, default_title, xlim = CURVES[curve]
     names = [n for n in evaluation.trackers if curve in evaluation.trackers[n].curves]
-    # Legend ranked by the curve's own score (a tracker without one goes last).
-    names.sort(key=lambda n: (-(curve_score(evaluation, n, curve) if curve_score(evaluation, n, curve) is not None
-                                and not math.isnan(curve_score(evaluation, n, curve)) else -math.inf), n))
+
+    def rank_key(name):   # legend ranked by the curve's own score; a tracker without one goes last
+        s = curve_score(evaluation, name, curve)
+        return (-s if s is not None and not math.isnan(s) else math.inf, name)
+
+    names.sort(key=rank_key)
     styles = tracker_styles(names, _flags(evaluation))
     fig = _new_figure(5.5 + _legend_width(len(names)), 4.5)
     ax = fig.add_subplot(1, 1, 1)
