@@ -81,6 +81,19 @@ def _run_chromium(args, tmp_path):
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
 
 
+def _console(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if ":CONSOLE" in line]
+
+
+def test_console_check_catches_a_script_error(tmp_path):
+    # The negative control for the check below: a page with an uncaught error is caught.
+    bad = tmp_path / "bad.html"
+    bad.write_text("<html><body>x<script>undefinedFunction();</script></body></html>")
+    proc = _run_chromium(["--enable-logging=stderr", "--v=0", "--virtual-time-budget=2000", "--dump-dom",
+                          bad.as_uri()], tmp_path)
+    assert any("Uncaught ReferenceError" in line for line in _console(proc.stderr))
+
+
 # Injected into a copy of the report: records script errors, then sorts the leaderboard by its tracker column.
 PROBE_HEAD = """<script>window.__errors=[];window.addEventListener('error',function(e){
 window.__errors.push(String(e.message||e.type)+' @'+(e.filename||'')+':'+(e.lineno||''));},true);
@@ -98,8 +111,9 @@ def test_report_renders_in_headless_chromium(report, tmp_path):
     path, lasot = report
     shot = tmp_path / "shot.png"
     proc = _run_chromium(["--window-size=1400,2000", "--virtual-time-budget=5000", f"--screenshot={shot}",
-                          path.as_uri()], tmp_path)
+                          "--enable-logging=stderr", "--v=0", path.as_uri()], tmp_path)
     assert shot.is_file(), proc.stderr[-2000:]
+    assert _console(proc.stderr) == []        # nothing logged to the console (no uncaught errors)
     with Image.open(shot) as im:
         pixels = np.asarray(im.convert("L"), dtype=float)
     assert pixels.var() > 100                 # not a blank page

@@ -81,3 +81,15 @@ def test_max_geometric_mean_matches_oxuva_definition():
     for tpr, tnr in [(0.7, 0.1), (0.5, 0.3), (0.9, 0.0), (0.2, 0.6)]:
         brute = np.sqrt(((1 - p) * tnr + p) * ((1 - p) * tpr)).max()
         assert plots.max_geometric_mean(tpr, tnr) == pytest.approx(brute, abs=1e-9)
+
+
+def test_got10k_success_legend_prints_ao():
+    from globaltrack.metrics.evaluation import Evaluation, TrackerEvaluation
+
+    ev = Evaluation("got10k", "got10k")
+    x = np.linspace(0, 1, 101)
+    for name, ao in (("a", 0.6), ("b", 0.7)):
+        ev.trackers[name] = TrackerEvaluation(name, scores={"ao": ao, "auc": 0.1, "sr50": 0.5},
+                                              curves={"success": (x, 1 - x)})
+    labels = [t.get_text() for t in plots.plot_success(ev).axes[0].get_legend().get_texts()]
+    assert labels == ["b [0.700]", "a [0.600]"]

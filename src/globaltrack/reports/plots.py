@@ -61,7 +61,12 @@ def _flags(evaluation: Evaluation) -> set[str]:
 
 
 def curve_score(evaluation: Evaluation, tracker: str, curve: str) -> float | None:
+    """The score a curve's legend prints: the benchmark's primary measure when it belongs to this curve (GOT-10k's
+    success plot shows AO), else the first of the curve's keys the tracker has."""
     keys = CURVES[curve][0]
+    primary = primary_metric(evaluation)
+    if primary in keys:
+        keys = (primary,) + tuple(k for k in keys if k != primary)
     scores = evaluation.trackers[tracker].scores
     for k in keys:
         if k in scores:
