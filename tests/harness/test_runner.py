@@ -232,3 +232,56 @@ def test_atomic_writes_leave_old_result_or_new_never_partial(tiny_sequences, tmp
     # the old key still describes the old (complete) boxes, so a rerun with the new options recomputes
     again = run_trackers([("oracle", {"noise": "0.2"})], seq, "synthetic", store, quiet=True)
     assert again.done["oracle"] == [seq[0].name]
+
+
+def test_backend_mistakes_are_user_errors_before_anything_is_written(tiny_sequences, tmp_path):
+    store = ResultStore(tmp_path / "r")
+    for kw, msg in (({"jobs": 0}, "--jobs must be a positive number"),
+                    ({"backend": "dask"}, "needs --scheduler"),
+                    ({"scheduler": "tcp://127.0.0.1:1"}, "only applies to --backend dask"),
+                    ({"backend": "mpi"}, "unknown backend 'mpi'")):
+        with pytest.raises(UserError, match=msg):
+            run_trackers([("static", {})], tiny_sequences, "synthetic", store, **kw)
+    assert not store.root.exists()
+
+
+def test_progress_bar_counts_every_frame(tiny_sequences, tmp_path, monkeypatch):
+    """On a terminal the bar reaches the total exactly, frame by frame in-process and per sequence otherwise."""
+    from globaltrack.harness import progress as progress_mod
+
+    seen = []
+
+    class Bar:
+        def __init__(self, total, **kw):
+            self.total, self.n = total, 0
+
+        def update(self, n):
+            self.n += n
+            seen.append(n)
+
+        def set_postfix(self, *a, **k):
+            pass
+
+        def close(self):
+            seen.append(("closed", self.n, self.total))
+
+    class Tty:
+        def isatty(self):
+            return True
+
+    import tqdm
+
+    monkeypatch.setattr(tqdm, "tqdm", Bar)
+    import types
+
+    monkeypatch.setattr(progress_mod, "sys", types.SimpleNamespace(stderr=Tty()))  # a terminal, for progress only
+    total = sum(len(s) for s in tiny_sequences)
+    for jobs in (1, 2):
+        seen.clear()
+        run_trackers([("static", {})], tiny_sequences, "synthetic", ResultStore(tmp_path / str(jobs)), jobs=jobs)
+        assert seen[-1] == ("closed", total, total)
+        if jobs == 1:
+            assert seen.count(1) >= total - len(tiny_sequences)  # one update per frame
+    seen.clear()
+    run_trackers([("static", {})], tiny_sequences, "synthetic", ResultStore(tmp_path / "q"), quiet=True)
+    assert seen == []

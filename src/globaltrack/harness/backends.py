@@ -16,26 +16,34 @@ from globaltrack.errors import UserError
 BACKENDS = ("loky", "threading", "dask")
 
 
+def check_backend(backend: str, jobs: int, scheduler: Any = None) -> tuple[str, int]:
+    """Validate the backend arguments (before a run writes anything); returns the normalised backend and jobs."""
+    backend = (backend or "loky").lower()
+    if backend not in BACKENDS:
+        raise UserError(f"unknown backend '{backend}'; known: {', '.join(BACKENDS)}")
+    if jobs is None:
+        jobs = 1
+    jobs = int(jobs)
+    if jobs == 0 or jobs < -1:
+        raise UserError(f"--jobs must be a positive number (or -1 for all cores), got {jobs}")
+    if backend != "dask" and scheduler is not None:
+        raise UserError("--scheduler only applies to --backend dask")
+    if backend == "dask" and scheduler is None:
+        raise UserError("--backend dask needs --scheduler tcp://HOST:PORT (the address of a running Dask scheduler)")
+    return backend, jobs
+
+
 @contextlib.contextmanager
 def parallel_backend(backend: str = "loky", jobs: int = 1, scheduler: Any = None) -> Iterator[dict[str, Any]]:
     """Configure joblib for ``backend``; yields the keyword arguments for `joblib.Parallel` and a description."""
     import joblib
 
-    backend = (backend or "loky").lower()
-    if backend not in BACKENDS:
-        raise UserError(f"unknown backend '{backend}'; known: {', '.join(BACKENDS)}")
-    jobs = int(jobs or 1)
-    if jobs == 0 or jobs < -1:
-        raise UserError(f"--jobs must be a positive number (or -1 for all cores), got {jobs}")
+    backend, jobs = check_backend(backend, jobs, scheduler)
     if backend != "dask":
-        if scheduler is not None:
-            raise UserError("--scheduler only applies to --backend dask")
         with joblib.parallel_config(backend=backend, n_jobs=jobs):
             yield {"n_jobs": jobs, "describe": f"{backend} x{jobs}"}
         return
 
-    if scheduler is None:
-        raise UserError("--backend dask needs --scheduler tcp://HOST:PORT (the address of a running Dask scheduler)")
     try:
         from dask.distributed import Client
     except ImportError as err:  # pragma: no cover - dask[distributed] is a dependency

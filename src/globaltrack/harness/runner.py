@@ -22,6 +22,7 @@ How a run goes:
 """
 from __future__ import annotations
 
+import threading
 import time
 import traceback
 import warnings
@@ -171,9 +172,12 @@ def _as_prediction(out) -> Prediction:
     return out if isinstance(out, Prediction) else Prediction(out)
 
 
-def track_sequence(spec: TrackerSpec, sequence: Sequence, prefetch: int = PREFETCH_DEPTH) -> SequenceOutcome:
+def track_sequence(spec: TrackerSpec, sequence: Sequence, prefetch: int = PREFETCH_DEPTH,
+                   on_frames: Callable[[int], None] | None = None) -> SequenceOutcome:
     """Run one tracker over one sequence (in a worker). Never raises for tracker or user errors: it returns them,
-    so they reach the user identically from processes, threads and Dask workers."""
+    so they reach the user identically from processes, threads and Dask workers.
+
+    ``on_frames(n)`` is told of every ``n`` frames tracked (progress; only for workers in this process)."""
     n = len(sequence)
     outcome = SequenceOutcome(spec.name, sequence.name, n)
     index = 0
@@ -201,6 +205,8 @@ def track_sequence(spec: TrackerSpec, sequence: Sequence, prefetch: int = PREFET
                 raise _TrackerError(index, err) from err
             boxes[0], scores[0], present[0] = init_box, 1.0, True
             index = 1
+            if on_frames is not None:
+                on_frames(1)
             while index < n:
                 size = min(batch, n - index) if use_batch else 1
                 images = [next(it) for _ in range(size)]
@@ -225,6 +231,8 @@ def track_sequence(spec: TrackerSpec, sequence: Sequence, prefetch: int = PREFET
                     present[index + k] = pred.present
                     times[index + k] = dt / size
                 index += size
+                if on_frames is not None:
+                    on_frames(size)
         outcome.result = SequenceResult(boxes, scores=scores, present=present, times=times)
     except _TrackerError as err:
         outcome.failure = str(err)
@@ -351,8 +359,9 @@ def run_trackers(trackers: list[tuple[str, dict]], sequences, benchmark: str, st
     """
     from joblib import Parallel, delayed
 
-    from globaltrack.harness.backends import parallel_backend
+    from globaltrack.harness.backends import check_backend, parallel_backend
 
+    check_backend(backend, jobs, scheduler)
     specs = resolve_trackers(trackers)
     sequences = list(sequences)
     _check_sequences(sequences)
@@ -390,11 +399,28 @@ def run_trackers(trackers: list[tuple[str, dict]], sequences, benchmark: str, st
                     run.manifest["run"]["backend_detail"] = cfg["describe"]
                 parallel = Parallel(n_jobs=cfg["n_jobs"], return_as="generator_unordered", batch_size=1,
                                     pre_dispatch="2*n_jobs")
-                outcomes = parallel(delayed(track_sequence)(spec, seq, prefetch) for spec, seq, _ in jobs_todo)
+                # Workers in this process (one loky job runs sequentially here; threads) report every frame; worker
+                # processes and Dask report when a sequence is done.
+                in_process = backend == "threading" or (backend == "loky" and cfg["n_jobs"] == 1)
+                counted: dict[tuple[str, str], int] = {}
+                lock = threading.Lock()
+
+                def frames_counter(job: tuple[str, str]):
+                    def on_frames(n: int) -> None:
+                        with lock:
+                            counted[job] = counted.get(job, 0) + n
+                            progress.advance(n)
+                    return on_frames if in_process and progress.enabled else None
+
+                outcomes = parallel(
+                    delayed(track_sequence)(spec, seq, prefetch, frames_counter((spec.name, seq.name)))
+                    for spec, seq, _ in jobs_todo)
                 try:
                     for outcome in outcomes:
                         _receive(outcome, store, benchmark, keys, runs, summary)
-                        progress.advance(outcome.frames, failed=summary.n_failed, last=outcome.sequence)
+                        with lock:
+                            rest = outcome.frames - counted.pop((outcome.tracker, outcome.sequence), 0)
+                        progress.advance(rest, failed=summary.n_failed, last=outcome.sequence)
                         if outcome.failure is not None and not quiet:
                             progress.write(f"FAILED {outcome.tracker}/{outcome.sequence}: {outcome.failure}")
                 finally:
