@@ -292,12 +292,15 @@ def _split_root(members: list[str], allow_one_folder: bool, problems: _Problems,
     if allow_one_folder and members and len(tops) == 1 and all("/" in m for m in members):
         top = tops.pop() + "/"
         return {m: m[len(top):] for m in members}
+    out = {}
     for m in members:
         if "/" in m:
             problems.add(m.split("/")[-1].rsplit(".", 1)[0], m,
                          f"inside a folder; {what} must be at the zip root"
                          + (" or all under one folder" if allow_one_folder else ""))
-    return {m: m for m in members if "/" not in m}
+        # Checked under its file name all the same, so one run reports every problem.
+        out[m] = m.rsplit("/", 1)[-1]
+    return out
 
 
 def _validate_boxes(files, fmt, expected, problems):
@@ -309,6 +312,9 @@ def _validate_boxes(files, fmt, expected, problems):
             continue
         if not r.endswith(".txt"):
             problems.add(PurePosixPath(r).stem, member, "unexpected file (expected <sequence>.txt)")
+            continue
+        if r[:-4] in found:
+            problems.add(r[:-4], member, f"duplicate of {found[r[:-4]]}")
             continue
         found[r[:-4]] = member
     _check_names(set(found), expected, fmt, problems)
@@ -408,6 +414,9 @@ def _validate_oxuva(files, fmt, expected, problems):
     for member, r in rel.items():
         if "/" in r or not r.endswith(".csv"):
             problems.add(PurePosixPath(r).stem, member, "unexpected file (expected <video>_<object>.csv)")
+            continue
+        if r[:-4] in found:
+            problems.add(r[:-4], member, f"duplicate of {found[r[:-4]]}")
             continue
         found[r[:-4]] = member
     _check_names(set(found), expected, fmt, problems)
