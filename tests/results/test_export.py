@@ -307,3 +307,18 @@ def test_lasot_tlp_export_per_sequence_files(bench, lasot, tlp, tmp_path):
     short = _rezip(z, tmp_path / "short.zip", lambda f: f.__setitem__(f"{first}.txt", b"1,2,3,4\n"))
     assert validate_submission(short, bench, root=root) == \
         [f"{first}: {first}.txt: 1 rows, expected {lengths[first]} (one per frame)"]
+
+
+def test_devkit_substring_ambiguity_and_got10k_run_numbering():
+    from globaltrack.results.validate import ExpectedSequence
+
+    exp = {n: ExpectedSequence(n, 1) for n in ("vidA", "xvidA")}
+    problems = validate_files({"vidA.txt": b"1,2,3,4\n", "xvidA.txt": b"1,2,3,4\n"}, "trackingnet", exp)
+    # TrackingNet-devkit metrics.py pairs GT 'vidA.txt' with every member whose path contains it
+    assert problems == ["vidA: ambiguous: 2 files contain 'vidA.txt' (vidA.txt, xvidA.txt); the devkit would "
+                        "score it as missing"]
+    s = "GOT-10k_Test_000001"
+    files = {f"{s}/{s}_001.txt": b"1,2,3,4\n", f"{s}/{s}_003.txt": b"1,2,3,4\n",
+             f"{s}/{s}_time.txt": b"0.1,0.1\n"}
+    problems = validate_files(files, "got10k", {s: ExpectedSequence(s, 1)})
+    assert problems == [f"{s}: runs must be numbered _001.._002, found _001, _003"]
