@@ -71,44 +71,46 @@ def unit_square_iou(pred, gt, width=1.0, height=1.0) -> np.ndarray:
 
 
 def raster_iou(pred, gt, bounds: tuple[float, float] | None = None) -> np.ndarray:
-    """VOT toolkit rectangle overlap (``vot/region/raster.py``): round x, y, w, h half-to-even, paint the pixels
-    [round(x), round(x)+round(w)-1], clip to [0, W-1] x [0, H-1] when ``bounds=(W, H)``, count pixels.
+    """VOT toolkit rectangle overlap (``vot/region/raster.py`` ``calculate_overlap``), vectorised.
 
-    Conventions of the toolkit kept here: both regions empty gives 1; one empty gives 0; a degenerate union bounding
-    box (a single column or row) gives 1 (spec section 7.3 quirk).
+    x, y, w, h are rounded (numpy half-to-even); a rectangle covers the pixels [x, x+w-1] x [y, y+h-1]. The union
+    bounding box of both rectangles is clipped to [0, W-1] x [0, H-1] when ``bounds=(W, H)``; pixels are counted
+    inside it. Toolkit conventions kept: a union box with zero width or height (left >= right or top >= bottom)
+    gives 1 (both regions "empty"; also two disjoint 1-pixel-wide boxes in one column); a union box outside the
+    bounds gives 0; an empty pixel union gives 0. NaN rows give 0.
     """
     a, b = np.round(_as_boxes(pred)), np.round(_as_boxes(gt))
+    nan = np.isnan(a).any(axis=1) | np.isnan(b).any(axis=1)
+    a, b = np.nan_to_num(a), np.nan_to_num(b)
+    al, at, ar, ab = a[:, 0], a[:, 1], a[:, 0] + a[:, 2] - 1, a[:, 1] + a[:, 3] - 1
+    bl, bt, br, bb = b[:, 0], b[:, 1], b[:, 0] + b[:, 2] - 1, b[:, 1] + b[:, 3] - 1
+    u0, u1 = np.minimum(al, bl), np.minimum(at, bt)
+    u2, u3 = np.maximum(ar, br), np.maximum(ab, bb)
+    degenerate = (u0 >= u2) | (u1 >= u3)
+    if bounds is not None:
+        r0, r1 = np.maximum(0, u0), np.maximum(0, u1)
+        r2, r3 = np.minimum(bounds[0] - 1, u2), np.minimum(bounds[1] - 1, u3)
+    else:
+        r0, r1, r2, r3 = u0, u1, u2, u3
+    outside = (r0 >= r2) | (r1 >= r3)
 
-    def pixels(r):
-        x0, y0 = r[:, 0], r[:, 1]
-        x1, y1 = r[:, 0] + r[:, 2] - 1, r[:, 1] + r[:, 3] - 1
-        if bounds is not None:
-            w, h = bounds
-            x0, x1 = np.clip(x0, 0, w - 1), np.minimum(x1, w - 1)
-            y0, y1 = np.clip(y0, 0, h - 1), np.minimum(y1, h - 1)
-            empty_bound = (r[:, 0] > w - 1) | (r[:, 1] > h - 1) | (r[:, 0] + r[:, 2] - 1 < 0) | \
-                (r[:, 1] + r[:, 3] - 1 < 0)
-        else:
-            empty_bound = np.zeros(len(r), bool)
-        empty = (x1 < x0) | (y1 < y0) | empty_bound | np.isnan(r).any(axis=1)
-        return x0, y0, x1, y1, empty
+    def extent(l, t, r, btm):
+        x0, x1 = np.maximum(l, r0), np.minimum(r, r2)
+        y0, y1 = np.maximum(t, r1), np.minimum(btm, r3)
+        return x0, x1, y0, y1
 
-    ax0, ay0, ax1, ay1, ae = pixels(a)
-    bx0, by0, bx1, by1, be = pixels(b)
-    area_a = np.where(ae, 0, (ax1 - ax0 + 1) * (ay1 - ay0 + 1))
-    area_b = np.where(be, 0, (bx1 - bx0 + 1) * (by1 - by0 + 1))
+    ax0, ax1, ay0, ay1 = extent(al, at, ar, ab)
+    bx0, bx1, by0, by1 = extent(bl, bt, br, bb)
+    ca = np.maximum(ax1 - ax0 + 1, 0) * np.maximum(ay1 - ay0 + 1, 0)
+    cb = np.maximum(bx1 - bx0 + 1, 0) * np.maximum(by1 - by0 + 1, 0)
     iw = np.minimum(ax1, bx1) - np.maximum(ax0, bx0) + 1
     ih = np.minimum(ay1, by1) - np.maximum(ay0, by0) + 1
-    inter = np.where(ae | be, 0, np.maximum(iw, 0) * np.maximum(ih, 0))
-    union = area_a + area_b - inter
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
-    out = np.where(ae & be, 1.0, out)
-    # Degenerate union bounding box (single row or column): the toolkit returns 1.
-    ux0, ux1 = np.minimum(ax0, bx0), np.maximum(ax1, bx1)
-    uy0, uy1 = np.minimum(ay0, by0), np.maximum(ay1, by1)
-    degenerate = ~(ae | be) & ((ux1 - ux0 == 0) | (uy1 - uy0 == 0))
-    return np.where(degenerate, 1.0, out)
+    inter = np.where((ca > 0) & (cb > 0), np.maximum(iw, 0) * np.maximum(ih, 0), 0)
+    union = ca + cb - inter
+    out = np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
+    out = np.where(outside, 0.0, out)
+    out = np.where(degenerate, 1.0, out)
+    return np.where(nan, 0.0, out)
 
 
 def centers(boxes) -> np.ndarray:

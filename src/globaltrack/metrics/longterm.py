@@ -175,6 +175,9 @@ def pysot_thresholds(scores, resolution: int = 100) -> np.ndarray:
     s = np.sort(s[~np.isnan(s)])
     k = resolution - 2
     delta = int(np.floor(len(s) / k))
+    if delta == 0:      # fewer scores than thresholds: pysot would index out of range; use every score
+        th = np.concatenate([[-np.inf], s, [np.inf]])
+        return th[::-1]
     idx = np.floor(np.linspace(delta - 1, len(s) - delta, k) + 0.5).astype(int)
     th = np.concatenate([[-np.inf], s[idx], [np.inf]])
     return th[::-1]

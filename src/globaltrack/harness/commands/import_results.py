@@ -1,0 +1,126 @@
+"""`globaltrack import`: bring published raw results into the results folder (ResultStore layout)."""
+from __future__ import annotations
+
+from globaltrack.harness.cli import add_common_options, register_command
+
+
+@register_command("import", description="import published raw results (otb-mat, pytracking, got10k, pysot, "
+                                        "lasot, otb-json, oxuva) into the results folder")
+class ImportResults:
+    @staticmethod
+    def add_arguments(parser):
+        add_common_options(parser, root=True)
+        parser.add_argument("--tracker", "-t", required=True, help="name to store the results under")
+        parser.add_argument("--format", "-f", required=True, dest="format",
+                            help="otb-mat | pytracking | got10k | pysot | lasot | otb-json | oxuva")
+        parser.add_argument("--repetition", type=int, default=1, help="got10k: which run _00r to import")
+        parser.add_argument("--source-tracker", help="otb-mat: the tracker suffix of <seq>_<Tracker>.mat")
+        parser.add_argument("src", help="folder with the published files")
+
+    @staticmethod
+    def run(args) -> int:
+        from globaltrack.errors import UserError
+        if not args.benchmark:
+            raise UserError("--benchmark is required")
+        report = import_results(args.benchmark, args.tracker, args.format, args.src, results=args.results,
+                                root=args.root, split=args.split, repetition=args.repetition,
+                                source_tracker=args.source_tracker)
+        print(f"imported {report['imported']} sequences of '{args.tracker}' ({args.format}) into "
+              f"{report['folder']}")
+        for n in report["notes"]:
+            print("  " + n)
+        return 0
+
+
+def _oxuva_to_frames(raw, seq):
+    """Per-frame pixel boxes from OxUvA's sparse normalised predictions: frame i uses the latest prediction at or
+    before it (OxUvA's time alignment); frame 0 is the init box."""
+    import numpy as np
+
+    from globaltrack.errors import UserError
+
+    size = seq.metadata.get("image_size")
+    if size is None:
+        raise UserError(f"sequence '{seq.name}' has no image size: cannot convert OxUvA normalised boxes")
+    w, h = float(size[0]), float(size[1])
+    init = int(seq.metadata.get("init_frame", 0))
+    n = len(seq.ground_truth)
+    frames = np.asarray(raw.info["frames"]) - init
+    order = np.argsort(frames, kind="stable")
+    frames, b = frames[order], raw.boxes[order] * [w, h, w, h]
+    pres, sc = raw.present[order], raw.scores[order]
+    idx = np.searchsorted(frames, np.arange(n), side="right") - 1
+    boxes = np.where(idx[:, None] >= 0, b[np.maximum(idx, 0)], np.nan)
+    present = np.where(idx >= 0, pres[np.maximum(idx, 0)], False)
+    scores = np.where(idx >= 0, sc[np.maximum(idx, 0)], np.nan)
+    boxes[0], present[0], scores[0] = seq.ground_truth[0], True, np.nan
+    return boxes, present, scores
+
+
+def import_results(benchmark, tracker, fmt, src, results="results", root=None, split=None, repetition=1,
+                   source_tracker=None, sequences=None) -> dict:
+    """Read ``src`` in format ``fmt`` and write it as ``<results>/<benchmark>/<tracker>/`` with ``imported.json``.
+
+    With ``root`` (or ``sequences``) the file names are matched to the benchmark's official names whatever the
+    toolkit's spelling (case, ``Jogging.1``/``Jogging_1``/``Jogging-1``); unmatched files and duplicates are errors.
+    """
+    import datetime
+    import json
+    from pathlib import Path
+
+    from globaltrack._io import atomic_write_text
+    from globaltrack.errors import UserError
+    from globaltrack.results.formats import canonical_name, read_results
+    from globaltrack.results.store import ResultStore, SequenceResult
+
+    raws = read_results(fmt, src, tracker=source_tracker or tracker, repetition=repetition)
+    if not raws:
+        raise UserError(f"no {fmt} result files found", src)
+    if sequences is None and root is not None:
+        from globaltrack.benchmarks import load_sequences
+
+        sequences = load_sequences(benchmark, root, split)
+    by_canon = {}
+    if sequences is not None:
+        for s in sequences:
+            by_canon[canonical_name(s.name)] = s
+            for a in s.metadata.get("aliases", ()):
+                by_canon.setdefault(canonical_name(a), s)
+    notes, seen = [], {}
+    store = ResultStore(results)
+    written = 0
+    for raw in raws:
+        key = canonical_name(raw.sequence)
+        if key in seen:
+            raise UserError(f"two source files map to sequence '{raw.sequence}': {seen[key]} and {raw.sequence}",
+                            src)
+        seen[key] = raw.sequence
+        seq = by_canon.get(key)
+        if sequences is not None and seq is None and fmt == "oxuva":
+            seq = next((s for s in sequences if canonical_name(s.name).startswith(key + "-")), None)
+        if sequences is not None and seq is None:
+            notes.append(f"{raw.sequence}: not a sequence of {benchmark}; skipped")
+            continue
+        name = seq.name if seq is not None else raw.sequence
+        boxes, present, scores = raw.boxes, raw.present, raw.scores
+        if fmt == "oxuva":
+            if seq is None:
+                raise UserError("importing OxUvA predictions needs --root (image sizes and init frames)")
+            boxes, present, scores = _oxuva_to_frames(raw, seq)
+        if raw.start_frame != 1:
+            notes.append(f"{name}: results start at frame {raw.start_frame} (startFrame)")
+        if seq is not None and len(boxes) != len(seq.ground_truth):
+            notes.append(f"{name}: {len(boxes)} rows, ground truth {len(seq.ground_truth)}")
+        store.write(benchmark, tracker, name, SequenceResult(boxes, scores=scores, present=present, times=raw.times))
+        written += 1
+    if sequences is not None:
+        missing = sorted(s.name for s in sequences if canonical_name(s.name) not in seen)
+        if missing:
+            notes.append(f"{len(missing)} benchmark sequences have no source file: {', '.join(missing[:10])}"
+                         + (" ..." if len(missing) > 10 else ""))
+    meta = {"source": str(Path(src).resolve()), "format": fmt, "sequences": written, "notes": notes,
+            "imported_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
+    if fmt == "got10k":
+        meta["repetition"] = repetition
+    atomic_write_text(store.tracker_dir(benchmark, tracker) / "imported.json", json.dumps(meta, indent=2))
+    return {"imported": written, "folder": str(store.tracker_dir(benchmark, tracker)), "notes": notes}
