@@ -121,7 +121,7 @@ def test_training_steps_reduce_the_loss_on_one_pair():
     q, s = _pairs((1,))
     opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.02, momentum=0.9)
     history = []
-    for _ in range(8):
+    for _ in range(6):
         loss = total_loss(model.forward_train(q.images, q.boxes, s.images, s.boxes, search_sizes=s.image_sizes))
         opt.zero_grad()
         loss.backward()

@@ -1,0 +1,129 @@
+"""GlobalTrack speed: frames per second and peak memory, ``update`` one frame at a time vs ``track_batch``.
+
+    python bench/globaltrack.py                  # tiny and r50_fpn at 640x360 and 1333x800 on the CPU (2 threads)
+    python bench/globaltrack.py --cuda           # adds r50_fpn at 1333x800 in bfloat16 with batching on CUDA
+
+Random weights (speed does not depend on them). The network input is the stated size: frames are generated at that
+size and the config's image scale is set to it, so there is no resize. Each measurement runs in a fresh process so
+that its peak resident memory (ru_maxrss; on CUDA, torch's peak allocated memory) is its own. One warm-up frame is
+not timed. Also prints the time of one ``tiny`` training step on a pair of 320x240 images (one query).
+Keep it short: a few frames each.
+"""
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import resource
+import time
+
+
+def _measure(config, width, height, mode, frames, batch, device, dtype, threads, queue):
+    import dataclasses
+
+    import numpy as np
+    import torch
+
+    from globaltrack.trackers.globaltrack.model import GlobalTrackModel
+    from globaltrack.trackers.globaltrack.tracker import GlobalTrackTracker
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    model = GlobalTrackModel(config).eval()
+    model.config = dataclasses.replace(model.config, image_scale=(max(width, height), min(width, height)))
+    tracker = GlobalTrackTracker(model=model, device=device, dtype=dtype, batch=batch)
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 255, (height, width, 3), dtype=np.uint8) for _ in range(frames + 1)]
+    tracker.init(images[0], [width * 0.4, height * 0.4, width * 0.1, height * 0.15])
+    tracker.update(images[0])  # warm-up
+    if device == "cuda":
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+    start = time.perf_counter()
+    if mode == "update":
+        for im in images[1:]:
+            tracker.update(im)
+    else:
+        tracker.track_batch(images[1:])
+    if device == "cuda":
+        torch.cuda.synchronize()
+    elapsed = time.perf_counter() - start
+    if device == "cuda":
+        peak_mb = torch.cuda.max_memory_allocated() / 2 ** 20
+    else:
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    queue.put((frames / elapsed, peak_mb))
+
+
+def _train_step(threads, steps, queue):
+    import numpy as np
+    import torch
+
+    from globaltrack.trackers.globaltrack.model import GlobalTrackModel, total_loss
+    from globaltrack.trackers.globaltrack.preprocess import preprocess_batch
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    model = GlobalTrackModel("tiny").train()
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 255, (240, 320, 3), dtype=np.uint8)
+    q = preprocess_batch([image], [np.array([[100, 80, 50, 40]])], scale=model.config.image_scale)
+    s = preprocess_batch([image], [np.array([[110, 85, 50, 40]])], scale=model.config.image_scale)
+    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.005, momentum=0.9)
+    times = []
+    for _ in range(steps + 2):
+        t = time.perf_counter()
+        loss = total_loss(model.forward_train(q.images, q.boxes, s.images, s.boxes, search_sizes=s.image_sizes))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        times.append(time.perf_counter() - t)
+    queue.put(float(np.median(times[2:])))
+
+
+def _in_child(target, *args):
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=target, args=(*args, queue))
+    proc.start()
+    result = queue.get()
+    proc.join()
+    return result
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--cuda", action="store_true", help="also measure r50_fpn 1333x800 bfloat16 on CUDA")
+    parser.add_argument("--frames-r50", type=int, default=4)
+    parser.add_argument("--frames-tiny", type=int, default=16)
+    args = parser.parse_args(argv)
+
+    rows = []
+    plan = []
+    for config, frames, batch in (("tiny", args.frames_tiny, 8), ("r50_fpn", args.frames_r50, 4)):
+        for width, height in ((640, 360), (1333, 800)):
+            plan.append((config, width, height, "update", frames, 1, "cpu", "float32"))
+            plan.append((config, width, height, "track_batch", frames, batch, "cpu", "float32"))
+    if args.cuda:
+        plan.append(("r50_fpn", 1333, 800, "update", 8, 1, "cuda", "bfloat16"))
+        plan.append(("r50_fpn", 1333, 800, "track_batch", 16, 8, "cuda", "bfloat16"))
+    for config, width, height, mode, frames, batch, device, dtype in plan:
+        fps, peak = _in_child(_measure, config, width, height, mode, frames, batch, device, dtype, args.threads)
+        rows.append((config, f"{width}x{height}", device, dtype, mode, batch, frames, fps, peak))
+        print(f"  {rows[-1][:7]} -> {fps:.2f} fps, peak {peak:.0f} MB", flush=True)
+
+    print()
+    header = f"| config | input | device | dtype | mode | batch | frames | fps | ms/frame | peak MB |"
+    print(header)
+    print("|" + "---|" * 10)
+    for config, size, device, dtype, mode, batch, frames, fps, peak in rows:
+        print(f"| {config} | {size} | {device} | {dtype} | {mode} | {batch} | {frames} | {fps:.2f} | "
+              f"{1000 / fps:.0f} | {peak:.0f} |")
+    step = _in_child(_train_step, args.threads, 10)
+    print(f"\ntiny training step (pair of 320x240 images, one query, forward+backward+SGD, {args.threads} threads): "
+          f"{step * 1000:.0f} ms (median of 10)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
