@@ -73,16 +73,25 @@ def read_tables(paths: list[str | Path], ncols: int = 4) -> dict[str, np.ndarray
         groups[b"," in data].append((str(p), data, data.count(b"\n") + 1))
     out: dict[str, np.ndarray] = {}
     for items in groups.values():
-        if not items:
-            continue
-        table = _parse_fast(b"\n".join(d for _, d, _ in items), ncols)
-        if table is None or len(table) != sum(n for _, _, n in items):
-            continue  # something unusual in one of them: let the per-file reader find and report it
+        _bulk_parse(items, ncols, out)
+    return out
+
+
+def _bulk_parse(items: list[tuple[str, bytes, int]], ncols: int, out: dict[str, np.ndarray]) -> None:
+    """Parse the concatenation; when it fails, halve the group so one bad file does not slow down the others."""
+    if not items:
+        return
+    table = _parse_fast(b"\n".join(d for _, d, _ in items), ncols)
+    if table is not None and len(table) == sum(n for _, _, n in items):
         start = 0
         for p, _, n in items:
             out[p] = table[start:start + n]
             start += n
-    return out
+        return
+    if len(items) > 1:  # something unusual in one of them: find it; the per-file reader reports it precisely
+        half = len(items) // 2
+        _bulk_parse(items[:half], ncols, out)
+        _bulk_parse(items[half:], ncols, out)
 
 
 def _parse_fast(data: bytes, ncols: int | None) -> np.ndarray | None:
