@@ -66,12 +66,16 @@ def interval_totals(bucket_counts: dict[int, np.ndarray], start: float, end: flo
 
 
 def oxuva_sequence(protocol: Protocol, seq, boxes, present, scores, path="<result>") -> SequenceScore:
-    """Per-task label outcomes. Labels: ``metadata['label_frames']`` (indices into the sequence) or every frame with
-    a finite GT or an absent flag, minus frame 0 (the init frame is not a label). The prediction for a label is the
-    latest one at or before it (OxUvA's time alignment)."""
+    """Per-task label outcomes. Labels: ``metadata['label_frames']`` (absolute frame numbers, made relative with
+    ``metadata['init_frame']``; the OxUvA adapter's convention) or every frame with a finite GT or an absent flag,
+    minus frame 0 (the init frame is not a label). The prediction for a label is the latest one at or before it
+    (OxUvA's time alignment). IoU is taken inside the image (the unit square in normalised units)."""
     gt, absent, md = seq.ground_truth, seq.absent, seq.metadata
     n = len(gt)
-    labels = np.asarray(md.get("label_frames", np.flatnonzero(np.isfinite(gt).all(axis=1) | absent)), int)
+    if md.get("label_frames") is not None:
+        labels = np.asarray(md["label_frames"], int) - int(md.get("init_frame", 0))
+    else:
+        labels = np.flatnonzero(np.isfinite(gt).all(axis=1) | absent)
     labels = labels[(labels > 0) & (labels < n)]
     boxes = np.asarray(boxes, float).reshape(-1, 4)
     notes = []
@@ -87,6 +91,8 @@ def oxuva_sequence(protocol: Protocol, seq, boxes, present, scores, path="<resul
         if len(boxes) < n and len(labels) and labels.max() >= len(boxes):
             notes.append(f"result has {len(boxes)} rows: later labels use the last prediction (OxUvA alignment)")
     size = md.get("image_size")
+    if md.get("box_units") == "normalized":
+        size = (1.0, 1.0)
     if size is None:
         notes.append("no image size: IoU not clipped to the image")
     gt_present = ~absent[labels]

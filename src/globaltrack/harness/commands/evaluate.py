@@ -74,7 +74,7 @@ class Evaluate:
         if args.annos:
             opts["annos"] = args.annos
         names = split_list([args.sequences]) if args.sequences else None
-        seqs = load_sequences(args.benchmark, args.root or args.annos, args.split, names, **opts)
+        seqs = load_sequences(args.benchmark, args.root, args.split, names, **opts)
         trackers = split_list(args.trackers) or None
         ev = evaluate(seqs, args.results, args.benchmark, trackers, protocol=args.protocol,
                       allow_missing=args.allow_missing)

@@ -13,6 +13,8 @@ class ImportResults:
         parser.add_argument("--tracker", "-t", required=True, help="name to store the results under")
         parser.add_argument("--format", "-f", required=True, dest="format",
                             help="otb-mat | pytracking | got10k | pysot | lasot | otb-json | oxuva")
+        parser.add_argument("--annos", help="annotation folder when it differs from --root (OTB anno_TB100, "
+                                            "LaSOT toolkit annos/)")
         parser.add_argument("--repetition", type=int, default=1, help="got10k: which run _00r to import")
         parser.add_argument("--source-tracker", help="otb-mat: the tracker suffix of <seq>_<Tracker>.mat")
         parser.add_argument("src", help="folder with the published files")
@@ -23,7 +25,7 @@ class ImportResults:
         if not args.benchmark:
             raise UserError("--benchmark is required")
         report = import_results(args.benchmark, args.tracker, args.format, args.src, results=args.results,
-                                root=args.root, split=args.split, repetition=args.repetition,
+                                root=args.root, split=args.split, annos=args.annos, repetition=args.repetition,
                                 source_tracker=args.source_tracker)
         print(f"imported {report['imported']} sequences of '{args.tracker}' ({args.format}) into "
               f"{report['folder']}")
@@ -40,6 +42,8 @@ def _oxuva_to_frames(raw, seq):
     from globaltrack.errors import UserError
 
     size = seq.metadata.get("image_size")
+    if seq.metadata.get("box_units") == "normalized":
+        size = (1.0, 1.0)
     if size is None:
         raise UserError(f"sequence '{seq.name}' has no image size: cannot convert OxUvA normalised boxes")
     w, h = float(size[0]), float(size[1])
@@ -58,7 +62,7 @@ def _oxuva_to_frames(raw, seq):
 
 
 def import_results(benchmark, tracker, fmt, src, results="results", root=None, split=None, repetition=1,
-                   source_tracker=None, sequences=None) -> dict:
+                   source_tracker=None, sequences=None, annos=None) -> dict:
     """Read ``src`` in format ``fmt`` and write it as ``<results>/<benchmark>/<tracker>/`` with ``imported.json``.
 
     With ``root`` (or ``sequences``) the file names are matched to the benchmark's official names whatever the
@@ -76,10 +80,10 @@ def import_results(benchmark, tracker, fmt, src, results="results", root=None, s
     raws = read_results(fmt, src, tracker=source_tracker or tracker, repetition=repetition)
     if not raws:
         raise UserError(f"no {fmt} result files found", src)
-    if sequences is None and root is not None:
+    if sequences is None and (root is not None or annos is not None):
         from globaltrack.benchmarks import load_sequences
 
-        sequences = load_sequences(benchmark, root, split)
+        sequences = load_sequences(benchmark, root, split, **({"annos": annos} if annos else {}))
     by_canon = {}
     if sequences is not None:
         for s in sequences:

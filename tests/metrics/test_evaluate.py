@@ -1,0 +1,112 @@
+"""evaluate(): store reading, content-keyed cache, missing/failed/imported/diagnostic flags, notes; the CLI."""
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from globaltrack.errors import UserError
+from globaltrack.harness.cli import main
+from globaltrack.metrics.evaluate import evaluate
+from globaltrack.results.store import ResultStore, format_boxes
+from globaltrack.sequence import Sequence
+
+BOX = [10.0, 10.0, 10.0, 10.0]
+
+
+def _write(store, bench, tracker, seq, boxes):
+    p = store.box_path(bench, tracker, seq)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(format_boxes(np.asarray(boxes, float)))
+    return p
+
+
+def _seqs():
+    return [Sequence("a", ground_truth=[BOX] * 4, attributes={"OCC": True}),
+            Sequence("b", ground_truth=[BOX] * 4, absent=[0, 0, 1, 1], attributes={"OCC": False})]
+
+
+def test_missing_file_is_an_error_unless_allowed(tmp_path):
+    store = ResultStore(tmp_path)
+    _write(store, "x", "T", "a", [BOX] * 4)
+    with pytest.raises(UserError, match=r"b\.txt"):
+        evaluate(_seqs(), store, "x", ["T"], protocol="lasot")
+    ev = evaluate(_seqs(), store, "x", ["T"], protocol="lasot", allow_missing=True)
+    t = ev.trackers["T"]
+    assert t.missing == ["b"]
+    assert any("all-zero prediction" in n for n in t.notes)
+    # missing b = all-zero prediction: IoU 0 except frame 0 (GT): success(0) for b = 1/4; a = 1 -> mean 0.625
+    assert t.curves["success"][1][0] == pytest.approx((1 + 0.25) / 2)
+    # pytracking's skip_missing_seq excludes the sequence for every tracker
+    _write(store, "x", "U", "a", [BOX] * 4)
+    _write(store, "x", "U", "b", [BOX] * 4)
+    ev = evaluate(_seqs(), store, "x", ["T", "U"], protocol="pytracking", allow_missing=True)
+    assert ev.trackers["U"].per_sequence.keys() == {"a"}
+
+
+def test_cache_is_keyed_by_content(tmp_path):
+    store = ResultStore(tmp_path)
+    _write(store, "x", "T", "a", [BOX] * 4)
+    p = _write(store, "x", "T", "b", [BOX] * 4)
+    first = evaluate(_seqs(), store, "x", ["T"], protocol="lasot").trackers["T"].scores
+    assert list((tmp_path / ".cache").rglob("*.pkl"))
+    again = evaluate(_seqs(), store, "x", ["T"], protocol="lasot").trackers["T"].scores
+    assert again == first
+    # same size, same mtime, different bytes: the stat shortcut would miss it, so force a new mtime
+    st = os.stat(p)
+    _write(store, "x", "T", "b", [BOX, BOX, [50.0, 50.0, 10.0, 10.0], BOX])
+    os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns + 1000))
+    changed = evaluate(_seqs(), store, "x", ["T"], protocol="lasot").trackers["T"].scores
+    assert changed == first   # re-read (new mtime), but frame 2 of b is absent: a failure whatever the box
+    _write(store, "x", "T", "b", [BOX, [50.0, 50.0, 10.0, 10.0], BOX, BOX])
+    changed = evaluate(_seqs(), store, "x", ["T"], protocol="lasot").trackers["T"].scores
+    assert changed["auc"] < first["auc"]
+    # a different protocol is a different cache entry
+    assert evaluate(_seqs(), store, "x", ["T"], protocol="got10k").protocol == "got10k"
+
+
+def test_flags_notes_attributes_and_duplicates(tmp_path):
+    store = ResultStore(tmp_path)
+    _write(store, "x", "T", "a", [BOX] * 5)                       # one row too many
+    _write(store, "x", "T", "b", [BOX, [np.nan] * 4, BOX, BOX])   # NaN row
+    d = store.tracker_dir("x", "T")
+    (d / "manifest.json").write_text(json.dumps({"failures": {"c": "boom"}, "diagnostic": True}))
+    (d / "imported.json").write_text("{}")
+    seqs = _seqs() + [Sequence("a", ground_truth=[BOX] * 4)]
+    ev = evaluate(seqs, store, "x", ["T"], protocol="lasot")
+    t = ev.trackers["T"]
+    assert t.failed == ["c"] and t.diagnostic and t.imported
+    notes = "\n".join(t.notes)
+    assert "duplicate sequence name 'a'" in notes
+    assert "a: 1 extra result rows truncated" in notes
+    assert "b: 1 result rows contain NaN" in notes and "b: 1 invalid result rows replaced" in notes
+    assert "b: 2 absent frames counted as failures" in notes
+    assert set(t.per_attribute) == {"OCC"} and t.per_attribute["OCC"]["sequences"] == 1.0
+    assert t.per_attribute["OCC"]["auc"] == pytest.approx(t.per_sequence["a"]["auc"])
+    js = ev.to_json()
+    assert js["trackers"]["T"]["auc"] == t.scores["auc"] and js["details"]["T"]["notes"]
+
+
+def test_cli_import_then_evaluate_otb_json(shared, tmp_path, capsys):
+    annos = shared / "data" / "annotations" / "otb100" / "anno_TB100"
+    src = shared / "data" / "raw_results" / "otb100" / "DaSiamRPN"
+    res = tmp_path / "results"
+    assert main(["import", "--benchmark", "otb", "--annos", str(annos), "--tracker", "DaSiamRPN", "--format",
+                 "pysot", "--results", str(res), str(src)]) == 0
+    meta = json.loads((res / "otb" / "DaSiamRPN" / "imported.json").read_text())
+    assert meta["format"] == "pysot" and meta["sequences"] == 100
+    out = tmp_path / "ev.json"
+    assert main(["evaluate", "--benchmark", "otb", "--annos", str(annos), "--results", str(res), "--protocol",
+                 "pysot", "--json", str(out)]) == 0
+    js = json.loads(out.read_text())
+    assert js["benchmark"] == "otb" and js["protocol"] == "pysot"
+    assert round(js["trackers"]["DaSiamRPN"]["auc"], 4) == 0.6578       # SOURCES.md reference
+    assert set(js["trackers"]["DaSiamRPN"]) >= {"auc", "precision", "norm_precision", "sr50"}
+    printed = capsys.readouterr().out
+    assert "DaSiamRPN*" in printed and "0.6578" in printed
+    # a missing file is a one-line user error naming it
+    (res / "otb" / "DaSiamRPN" / "Biker.txt").unlink()
+    assert main(["evaluate", "--benchmark", "otb", "--annos", str(annos), "--results", str(res)]) == 2
+    assert "Biker.txt" in capsys.readouterr().err
