@@ -121,3 +121,14 @@ def test_reduced_precision_runs_on_cpu(tiny_weights, frames):
     half.init(frames[0], [80, 60, 60, 40])
     p, q = full.update(frames[1]), half.update(frames[1])
     assert np.all(np.isfinite(q.box)) and abs(p.score - q.score) < 0.05
+
+
+def test_plain_rpn_weights_are_recognised_and_give_candidates(tmp_path, frames):
+    torch.manual_seed(0)
+    path = save_checkpoint(GlobalTrackModel("tiny", modulate=False), tmp_path / "plain.pth")
+    t = create_tracker("globaltrack", weights=str(path))
+    assert not t.config.modulate and not hasattr(t.model, "rpn_modulator")
+    t.init(frames[0], [80, 60, 60, 40])
+    boxes, scores = t.candidates(frames[1], 4, source="rpn")
+    assert boxes.shape == (4, 4) and np.all(np.diff(scores) <= 0)
+    assert np.all(np.isfinite(t.update(frames[1]).box))
