@@ -6,8 +6,9 @@ FPN P2-P6 with 256 channels, anchors of scale 8 and ratios 0.5/1/2 on strides 4.
 0.5 and at most 1000 detections; images fit 1333x800. Numbers cite the spec (../shared/spec/globaltrack.md, section).
 
 ``tiny`` keeps every stage and convention and shrinks the widths (a ResNet-like backbone of BasicBlocks with
-16/32/64/128 channels, FPN of 64 channels, a 256-d box head), the image side (fits 320x240) and the proposal and
-sample counts, so that it trains on a 2-core CPU.
+16/32/64/128 channels, FPN of 64 channels, a 256-d box head), the image side (fits 320x240), the anchor size
+(scale 4: 16..256 px) and the proposal and sample counts, so that it trains on a 2-core CPU; trained from scratch,
+so nothing is frozen and BatchNorm learns its statistics.
 """
 from __future__ import annotations
 
@@ -98,6 +99,8 @@ TINY = ModelConfig(
     frozen_stages=-1,
     norm_eval=False,
     fpn_channels=64,
+    # at a 320x240 image side targets are ~15-120 px: anchors of 16..256 px (scale 4) instead of 32..512
+    anchor_scales=(4.0,),
     representation_size=256,
     test_proposals=ProposalConfig(300, 300, 300, 0.7),
     test_max_per_img=100,
