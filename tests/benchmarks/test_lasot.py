@@ -83,6 +83,7 @@ def test_dataset_layouts(tmp_path, write_images, quiet_missing, grouped):
     assert len(seq.frames) == 5 and seq.frames[0].endswith("airplane-1/img/00000001.jpg")
     assert seq.metadata["nlp"] == "white airplane flying in the sky"
     assert seq.metadata["class"] == "airplane"
+    assert seq.metadata["path"].endswith("airplane-1") and seq.metadata["annotation"].endswith("groundtruth.txt")
 
 
 def test_missing_sequences_warn_or_fail_when_strict(tmp_path, write_images):

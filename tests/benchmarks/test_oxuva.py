@@ -44,6 +44,8 @@ def test_dev_tasks_and_labels(release_root, ox):
     assert seq.ground_truth[0] == pytest.approx([xmin, ymin, xmax - xmin, ymax - ymin])
     assert np.isnan(seq.ground_truth[1:30]).all()  # unlabelled frames are unknown
     assert OxUvA.default_protocol == "oxuva" and seq.metadata["benchmark"] == "oxuva"
+    alias = f"{t[0]}_{t[1]}_frames[{int(t[2]):06d}:{int(t[3]) + 1:06d}]"  # pytracking's name (spec §2.5)
+    assert load_sequences("oxuva", str(release_root), names=[alias])[0].name == seq.name
 
 
 def test_repository_layout_and_pixel_boxes(ox, tmp_path, link, write_images):

@@ -308,6 +308,17 @@ class Inspection:
     notes: list[str] = field(default_factory=list)
 
 
+def _with_common_keys(seq: Sequence) -> Sequence:
+    """``path``/``annotation`` are the keys the runner quotes in its messages (as the synthetic benchmark sets them)."""
+    md = seq.metadata
+    if "annotation_file" in md:
+        md.setdefault("annotation", md["annotation_file"])
+    where = md.get("sequence_dir", md.get("annotation_file"))
+    if where is not None:
+        md.setdefault("path", where)
+    return seq
+
+
 class DatasetAdapter(Benchmark):
     """Base of the adapters in this package: official list of names, one reader per sequence, shared checks.
 
@@ -345,7 +356,7 @@ class DatasetAdapter(Benchmark):
         seqs, missing = [], []
         for n in names:
             try:
-                seqs.append(self.read_sequence(n))
+                seqs.append(_with_common_keys(self.read_sequence(n)))
             except SequenceMissing:
                 missing.append(n)
         self.missing = missing

@@ -170,7 +170,9 @@ class OxUvA(DatasetAdapter):
         label_boxes = np.zeros((0, 4))
         meta: dict = {"benchmark": "oxuva", "protocol": "oxuva", "split": self.split, "video": video, "object": obj,
                       "init_frame": init, "last_frame": last, "init_box": tuple(task["init_box"]),
-                      "image_size": size, "aliases": [], "notes": notes,
+                      "image_size": size, "notes": notes,
+                      # pytracking's OxUvA sequence name (spec §2.5)
+                      "aliases": [f"{video}_{obj}_frames[{init:06d}:{last + 1:06d}]"],
                       "tasks_file": str(self._tasks_dir / f"{self.split}.csv")}
         if track is not None:
             f_all = np.asarray(track["frames"], dtype=np.int64)
