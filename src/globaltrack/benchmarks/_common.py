@@ -331,11 +331,12 @@ class DatasetAdapter(Benchmark):
     """
 
     benchmark_name = "benchmark"
+    extra_splits: tuple[str, ...] = ()  # accepted but not listed (TrackingNet's TRAIN_0..TRAIN_11 chunks)
     annotation_only_ok = False  # True where annotations alone (no images) make a valid sequence
 
     def __init__(self, root=None, split: str | None = None, **options):
         super().__init__(root, split=split, **options)
-        if self.split not in self.splits:
+        if self.split not in self.splits + self.extra_splits:
             raise UserError(f"{self.benchmark_name}: unknown split '{self.split}'; known: {', '.join(self.splits)}")
         self.missing: list[str] = []
 

@@ -28,7 +28,8 @@ CHUNKS = tuple(f"TRAIN_{k}" for k in range(12))
 class TrackingNet(DatasetAdapter):
     benchmark_name = "trackingnet"
     default_protocol = "trackingnet"
-    splits = ("test", "train") + CHUNKS
+    splits = ("test", "train")
+    extra_splits = CHUNKS
     default_split = "test"
 
     def __init__(self, root=None, split=None, **options):
