@@ -140,12 +140,45 @@ def _needs_sidecar(protocol: Protocol) -> bool:
     return protocol.family in ("oxuva", "vot-lt") or protocol.speed != "none"
 
 
+def _parse_many(items: list[tuple[Path, bytes]]) -> list[np.ndarray]:
+    """Parse several comma-separated result files with one pandas call (the per-call overhead dominates for
+    LaSOT-sized files); any file that is not plain ``a,b,c,d`` lines goes through `parse_box_bytes` alone."""
+    simple, out = [], [None] * len(items)
+    for i, (path, data) in enumerate(items):
+        body = data if data.endswith(b"\n") else data + b"\n"
+        if data and b"\t" not in data and b" " not in data and b"\r" not in data and b"\n\n" not in body \
+                and not body.startswith(b"\n"):
+            simple.append((i, body, body.count(b"\n")))
+        else:
+            out[i] = parse_box_bytes(data, path)
+    if simple:
+        arr = None
+        try:
+            import io
+
+            import pandas as pd
+
+            arr = pd.read_csv(io.BytesIO(b"".join(b for _, b, _ in simple)), header=None, dtype=np.float64,
+                              engine="c", skip_blank_lines=False).to_numpy()
+            if arr.shape != (sum(n for _, _, n in simple), 4):
+                arr = None
+        except Exception:  # noqa: BLE001 - malformed somewhere: parse file by file for a precise error
+            arr = None
+        start = 0
+        for i, body, n in simple:
+            out[i] = arr[start:start + n] if arr is not None else parse_box_bytes(items[i][1], items[i][0])
+            start += n
+    return out
+
+
 def _evaluate_tracker(store: ResultStore, benchmark: str, tracker: str, sequences: list[Sequence],
                       protocol: Protocol, allow_missing: bool, seq_keys: dict[str, str]):
     cache = _Cache(store, benchmark, tracker, protocol)
+    fp = protocol.fingerprint()
     results: dict[str, SequenceScore] = {}
+    keys: dict[str, str] = {}
     missing: list[str] = []
-    fresh: dict[str, tuple[str, SequenceScore]] = {}
+    todo = []
     for seq in sequences:
         path = store.box_path(benchmark, tracker, seq.name)
         digest, data = cache.file_digest(path)
@@ -155,30 +188,57 @@ def _evaluate_tracker(store: ResultStore, benchmark: str, tracker: str, sequence
                                 "(use --allow-missing to score it as the toolkit does)", path)
             missing.append(seq.name)
             results[seq.name] = _missing_score(protocol, seq)
+            keys[seq.name] = "missing"
             continue
         side_path = store.sidecar_path(benchmark, tracker, seq.name)
         side_digest, side_data = cache.file_digest(side_path) if _needs_sidecar(protocol) else ("", None)
-        key = hashlib.sha1((protocol.fingerprint() + seq_keys[seq.name] + digest + side_digest).encode()).hexdigest()
+        key = hashlib.sha1((fp + seq_keys[seq.name] + digest + side_digest).encode()).hexdigest()
+        keys[seq.name] = key
         hit = cache.scores.get(seq.name)
         if hit and hit[0] == key:
             results[seq.name] = hit[1]
             continue
-        if data is None:
-            data = path.read_bytes()
-        boxes = parse_box_bytes(data, path)
+        todo.append((seq, path, data if data is not None else path.read_bytes(), side_path, side_digest, side_data,
+                     key))
+    parsed = _parse_many([(t[1], t[2]) for t in todo])
+    for (seq, path, _, side_path, side_digest, side_data, key), boxes in zip(todo, parsed):
         sidecar = _read_sidecar(side_path, side_data) if side_digest else None
         s = score_one(protocol, seq, boxes, sidecar, path)
         results[seq.name] = s
-        fresh[seq.name] = (key, s)
-    if fresh:
-        cache.scores.update(fresh)
+        cache.scores[seq.name] = (key, s)
         cache.dirty = True
     cache.save()
-    return results, missing
+    return results, missing, keys
+
+
+_FORK_STATE: dict = {}
+
+
+def _fork_worker(tracker):
+    st = _FORK_STATE
+    return tracker, _evaluate_tracker(st["store"], st["benchmark"], tracker, st["seqs"], st["proto"],
+                                      st["allow_missing"], st["seq_keys"])
+
+
+def _run_trackers(store, benchmark, names, seqs, proto, allow_missing, seq_keys, jobs):
+    """Trackers in parallel worker processes (fork: the sequences are inherited, only the small per-sequence
+    results travel back) when ``jobs > 1`` and the platform can fork; otherwise in this process."""
+    import multiprocessing as mp
+
+    if jobs > 1 and len(names) > 1 and "fork" in mp.get_all_start_methods():
+        _FORK_STATE.update(store=store, benchmark=benchmark, seqs=seqs, proto=proto, allow_missing=allow_missing,
+                           seq_keys=seq_keys)
+        try:
+            with mp.get_context("fork").Pool(min(jobs, len(names))) as pool:
+                return dict(pool.map(_fork_worker, names, chunksize=1))
+        finally:
+            _FORK_STATE.clear()
+    return {t: _evaluate_tracker(store, benchmark, t, seqs, proto, allow_missing, seq_keys) for t in names}
 
 
 def evaluate(sequences: Iterable[Sequence], store: ResultStore | str | Path, benchmark: str,
-             trackers: Iterable[str] | None = None, protocol=None, allow_missing: bool = False) -> Evaluation:
+             trackers: Iterable[str] | None = None, protocol=None, allow_missing: bool = False,
+             jobs: int = 1) -> Evaluation:
     """Score ``trackers`` (default: every tracker folder of the benchmark) on ``sequences``.
 
     ``protocol``: None (the benchmark's default), a name, or a `Protocol`. Missing result files raise a UserError
@@ -203,16 +263,26 @@ def evaluate(sequences: Iterable[Sequence], store: ResultStore | str | Path, ben
     if not names:
         raise UserError(f"no tracker results for benchmark '{benchmark}'", store.root / benchmark)
     seq_keys = {s.name: _sequence_key(s) for s in seqs}
-    per_tracker = {}
     for t in names:
-        if not store.tracker_dir(benchmark, t).is_dir():
-            if not allow_missing:
-                raise UserError(f"no results for tracker '{t}'", store.tracker_dir(benchmark, t))
-        per_tracker[t] = _evaluate_tracker(store, benchmark, t, seqs, proto, allow_missing, seq_keys)
+        if not store.tracker_dir(benchmark, t).is_dir() and not allow_missing:
+            raise UserError(f"no results for tracker '{t}'", store.tracker_dir(benchmark, t))
+    per_tracker = _run_trackers(store, benchmark, names, seqs, proto, allow_missing, seq_keys, jobs)
     # pytracking's skip_missing_seq: a sequence missing for one tracker is excluded for all.
     excluded_all = {n for t in per_tracker.values() for n, s in t[0].items() if s.excluded and n in t[1]}
     ev = Evaluation(benchmark=benchmark, protocol=proto.name, sequences=[s.name for s in seqs])
-    for t, (results, missing) in per_tracker.items():
+    attr_key = hashlib.sha1(repr([(s.name, sorted((k, str(v)) for k, v in s.attributes.items()))
+                                  for s in seqs]).encode()).hexdigest()
+    for t, (results, missing, keys) in per_tracker.items():
+        summary_path = store.root / CACHE_DIR / benchmark / t / f"{proto.name}-{proto.fingerprint()}.summary.pkl"
+        manifest = store.read_manifest(benchmark, t)
+        imported = (store.tracker_dir(benchmark, t) / "imported.json").is_file()
+        tkey = hashlib.sha1(repr((CACHE_VERSION, attr_key, sorted(excluded_all), notes_global, allow_missing,
+                                  [(s.name, keys[s.name]) for s in seqs], sorted(manifest.items(), key=str),
+                                  imported)).encode()).hexdigest()
+        cached = _load_summary(summary_path, tkey)
+        if cached is not None:
+            ev.trackers[t] = cached
+            continue
         te = TrackerEvaluation(tracker=t, missing=missing)
         te.notes.extend(notes_global)
         ordered = [results[s.name] for s in seqs if s.name not in excluded_all]
@@ -224,14 +294,26 @@ def evaluate(sequences: Iterable[Sequence], store: ResultStore | str | Path, ben
             te.notes.extend(f"{s.name}: {n}" for n in s.notes)
             te.per_sequence[s.name] = per_sequence_family(proto, s)
         te.per_attribute = _per_attribute(proto, seqs, results, excluded_all)
-        manifest = store.read_manifest(benchmark, t)
         te.failed = sorted(manifest.get("failures", {}) if isinstance(manifest.get("failures"), dict)
                            else [f if isinstance(f, str) else f.get("sequence", str(f))
                                  for f in manifest.get("failures", [])])
         te.diagnostic = bool(manifest.get("diagnostic", False))
-        te.imported = (store.tracker_dir(benchmark, t) / "imported.json").is_file()
+        te.imported = imported
         ev.trackers[t] = te
+        try:
+            atomic_write_bytes(summary_path, pickle.dumps((tkey, te), protocol=pickle.HIGHEST_PROTOCOL))
+        except OSError:
+            pass
     return ev
+
+
+def _load_summary(path: Path, key: str):
+    try:
+        with open(path, "rb") as f:
+            k, te = pickle.load(f)
+        return te if k == key else None
+    except Exception:  # noqa: BLE001 - absent or stale
+        return None
 
 
 def combine_family(protocol: Protocol, scores: list[SequenceScore], seqs: list[Sequence]):
