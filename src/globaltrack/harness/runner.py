@@ -22,6 +22,7 @@ How a run goes:
 """
 from __future__ import annotations
 
+import os
 import threading
 import time
 import traceback
@@ -91,11 +92,15 @@ class SequenceOutcome:
 
     @property
     def fps(self) -> float | None:
-        """Frames per second of the tracker on this sequence, init excluded (frames 1..N-1 over their times)."""
-        if self.result is None or self.result.times is None or len(self.result.times) < 2:
-            return None
-        total = float(np.sum(self.result.times[1:]))
-        return (len(self.result.times) - 1) / total if total > 0 else None
+        return None if self.result is None else sequence_fps(self.result.times)
+
+
+def sequence_fps(times) -> float | None:
+    """Frames per second of a tracker on one sequence, init excluded: frames 1..N-1 over the sum of their times."""
+    if times is None or len(times) < 2:
+        return None
+    total = float(np.nansum(times[1:]))
+    return (len(times) - 1) / total if total > 0 else None
 
 
 @dataclass
@@ -173,11 +178,13 @@ def _as_prediction(out) -> Prediction:
 
 
 def track_sequence(spec: TrackerSpec, sequence: Sequence, prefetch: int = PREFETCH_DEPTH,
-                   on_frames: Callable[[int], None] | None = None) -> SequenceOutcome:
+                   on_frames: Callable[[int], None] | None = None, runner_pid: int | None = None) -> SequenceOutcome:
     """Run one tracker over one sequence (in a worker). Never raises for tracker or user errors: it returns them,
     so they reach the user identically from processes, threads and Dask workers.
 
-    ``on_frames(n)`` is told of every ``n`` frames tracked (progress; only for workers in this process)."""
+    ``on_frames(n)`` is told of every ``n`` frames tracked (progress; only for workers in this process).
+    ``runner_pid``: the pid of the run's process when this worker is its child (loky); a worker whose run was
+    killed stops at the next check instead of tracking on for nobody."""
     n = len(sequence)
     outcome = SequenceOutcome(spec.name, sequence.name, n)
     index = 0
@@ -233,6 +240,8 @@ def track_sequence(spec: TrackerSpec, sequence: Sequence, prefetch: int = PREFET
                 index += size
                 if on_frames is not None:
                     on_frames(size)
+                if runner_pid is not None and index % 16 < size and os.getppid() != runner_pid:
+                    raise _Orphaned()
         outcome.result = SequenceResult(boxes, scores=scores, present=present, times=times)
     except _TrackerError as err:
         outcome.failure = str(err)
@@ -242,7 +251,13 @@ def track_sequence(spec: TrackerSpec, sequence: Sequence, prefetch: int = PREFET
     except UserError as err:
         outcome.user_error = (err.message, err.path, err.line)
         outcome.remote_traceback = traceback.format_exc()
+    except _Orphaned:
+        outcome.failure = "the run was killed"  # nobody will receive this
     return outcome
+
+
+class _Orphaned(Exception):
+    pass
 
 
 class _TrackerError(Exception):
@@ -305,9 +320,9 @@ class _TrackerRun:
         per_seq: dict[str, float] = {}
         failures: dict[str, str] = {}
         if same:
-            # Keep what earlier runs measured for results this run reuses (same key) or does not touch.
+            # Keep what earlier runs measured for results this run does not touch.
             for seq, fps in (old.get("speed") or {}).get("per_sequence", {}).items():
-                if seq not in pending and store.box_path(benchmark, spec.name, seq).is_file():
+                if seq not in names and store.box_path(benchmark, spec.name, seq).is_file():
                     per_seq[seq] = fps
             for seq, reason in (old.get("failures") or {}).items():
                 if seq not in names and not store.box_path(benchmark, spec.name, seq).is_file():
@@ -315,6 +330,13 @@ class _TrackerRun:
             self.previous_throughput = (old.get("speed") or {}).get("throughput_fps")
         else:
             self.previous_throughput = None
+        # Reused results: their speed comes from their own sidecar (per-frame times), which is written with them;
+        # the manifest of a killed run may not have caught up with the last sequence it finished.
+        for seq in sorted(names - pending):
+            try:
+                per_seq[seq] = sequence_fps(store.read(benchmark, spec.name, seq).times)
+            except (OSError, ValueError):
+                per_seq[seq] = None
         self.manifest["speed"]["per_sequence"] = per_seq
         self.manifest["failures"] = failures
         self.manifest["sequences"].update(total=len(sequences), skipped=len(sequences) - len(pending))
@@ -412,8 +434,9 @@ def run_trackers(trackers: list[tuple[str, dict]], sequences, benchmark: str, st
                             progress.advance(n)
                     return on_frames if in_process and progress.enabled else None
 
+                runner_pid = os.getpid() if backend == "loky" and not in_process else None
                 outcomes = parallel(
-                    delayed(track_sequence)(spec, seq, prefetch, frames_counter((spec.name, seq.name)))
+                    delayed(track_sequence)(spec, seq, prefetch, frames_counter((spec.name, seq.name)), runner_pid)
                     for spec, seq, _ in jobs_todo)
                 try:
                     for outcome in outcomes:
