@@ -144,3 +144,20 @@ def test_too_few_rows_for_the_official_range(tmp_path, write_images, quiet_missi
     (tmp_path / "Couple" / "groundtruth_rect.txt").write_text("1\t2\t3\t4\n" * 100)
     with pytest.raises(AnnotationError, match=r"100 annotation rows; the official OTB range of Couple"):
         get_benchmark("otb2015", str(tmp_path)).read_sequence("Couple")
+
+
+def test_full_range_keeps_tiger1_frames_for_got10k_style_scoring(otb):
+    tiger = load_sequences("otb2015", None, annos=str(otb / "anno_TB100"), full_range="1", names=["Tiger1"])[0]
+    assert len(tiger.ground_truth) == 354 and tiger.metadata["init_omit"] == [(1, 5)]
+    assert tiger.metadata["frame_numbers"] == (1, 354)
+    ope = pytest.importorskip("globaltrack.metrics.ope")  # the metrics side's OPE rule skips exactly frames 1-5
+    if hasattr(ope, "ope_start_index"):
+        assert ope.ope_start_index(tiger.ground_truth, tiger.metadata["init_omit"]) == 5
+
+
+def test_embedded_attribute_table_equals_the_toolkit_att_files(otb):
+    from globaltrack.benchmarks._common import read_attribute_flags
+
+    for name, entry in OTB_TABLE.items():
+        flags = read_attribute_flags(otb / "anno_TB100" / "att" / f"{entry[7]}.txt", ATTRIBUTES)
+        assert "".join("1" if flags[a] else "0" for a in ATTRIBUTES) == entry[8], name

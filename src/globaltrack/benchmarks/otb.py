@@ -13,7 +13,9 @@ Rules applied (the table in `_otb_table` says where each comes from):
 - official frame ranges: David 300-770, Football1 1-74 (81 images), Freeman3 1-460, Freeman4 1-283, Diving 1-215,
   BlurCar1 247-988, BlurCar3 3-359, BlurCar4 18-397, Board ``%05d`` names;
 - Tiger1 OPE starts at frame 6: the OTB toolkit's ``initOmit/tiger1.txt`` omits frames 1-5 before the first TRE
-  segment, and pytracking and pysot do the same (got10k keeps all 354 frames: spec §10 item 13);
+  segment, and pytracking and pysot do the same (got10k keeps all 354 frames: spec §10 item 13). Option
+  ``full_range=1`` keeps all 354 rows instead and puts ``metadata["init_omit"] = [(1, 5)]`` so that a protocol with an
+  OPE start rule skips them while got10k-style scoring uses every frame;
 - Jogging and Skating2 have two targets (``groundtruth_rect.1.txt``/``.2.txt``) and become two sequences; Human4 uses
   its ``.2`` file (the ``.1`` file is empty);
 - comma, tab and space delimiters are all accepted.
@@ -33,7 +35,7 @@ import numpy as np
 
 from globaltrack.benchmarks import register_benchmark
 from globaltrack.benchmarks._common import (DatasetAdapter, SequenceMissing, count_images, name_variants,
-                                            read_attribute_flags, read_table, require_dir)
+                                            parse_bool, read_attribute_flags, read_table, require_dir)
 from globaltrack.benchmarks._otb_table import ATTRIBUTES, OTB2013, OTB50, OTB2015, OTB_TABLE
 from globaltrack.errors import AnnotationError, UserError
 from globaltrack.sequence import Sequence
@@ -83,6 +85,7 @@ class _OTB(DatasetAdapter):
             raise UserError(f"{self.benchmark_name}: give the dataset folder (--root), the toolkit's anno_TB100 "
                             f"folder (--annos) or a pysot-style JSON (--opt json=PATH)")
         self._json = self._load_json(self._json_path) if self._json_path is not None else None
+        self._full_range = parse_bool(options.get("full_range"))
         self._annos_index = self._index(self.annos) if self.annos is not None else {}
         self._root_index = ({e.lower(): e for e in os.listdir(self._root)} if self._root is not None else {})
 
@@ -132,8 +135,13 @@ class _OTB(DatasetAdapter):
             raise SequenceMissing(f"not in {self._json_path}")
         else:
             gt, anno_path = self._read_annotation(name, seq_dir)
-            gt = self._official_rows(name, gt, anno_path, notes)
-            frame_numbers = list(range(start, end + 1))
+            if self._full_range and start > file_start and len(gt) == end - file_start + 1:
+                meta["init_omit"] = [(file_start, start - 1)]
+                notes.append(f"full_range: frames {file_start}-{start - 1} kept; metadata init_omit marks them")
+                frame_numbers = list(range(file_start, end + 1))
+            else:
+                gt = self._official_rows(name, gt, anno_path, notes)
+                frame_numbers = list(range(start, end + 1))
         meta["annotation_file"] = str(anno_path)
         frames: list[str] = []
         if seq_dir is not None and (seq_dir / "img").is_dir():
