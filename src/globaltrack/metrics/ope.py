@@ -33,8 +33,11 @@ class SequenceScore:
     excluded: bool = False                                        # not scored (pytracking skip_missing_seq)
 
     def curve(self, name: str) -> np.ndarray:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return self.counts[name] / self.denominator
+        memo = self.__dict__.setdefault("_curve_memo", {})      # combine and per-attribute reuse the rates
+        if name not in memo:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                memo[name] = self.counts[name] / self.denominator
+        return memo[name]
 
 
 def _ranges_contain(ranges, frame1: int) -> bool:

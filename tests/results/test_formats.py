@@ -1,0 +1,109 @@
+"""Readers of published raw-result formats, each on a small file built in the test in the toolkit's layout."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from globaltrack.errors import AnnotationError
+from globaltrack.harness.commands.import_results import import_results
+from globaltrack.results import formats as F
+from globaltrack.results.store import ResultStore
+from globaltrack.sequence import Sequence
+
+BOXES = np.array([[10.5, 20.25, 30.0, 40.0], [11.0, 21.0, 31.0, 41.0], [12.0, 22.0, 32.0, 42.0]])
+
+
+def test_parse_box_bytes_fast_path_and_errors(tmp_path):
+    assert F.parse_box_bytes(b"1,2,3,4\n5,6,7,8").tolist() == [[1, 2, 3, 4], [5, 6, 7, 8]]
+    assert F.parse_box_bytes(b"1\t2\t3\t4\n5 6 7 8\n").tolist() == [[1, 2, 3, 4], [5, 6, 7, 8]]
+    assert np.isnan(F.parse_box_bytes(b"nan,nan,nan,nan\n")).all()
+    with pytest.raises(AnnotationError, match=r"r\.txt:2"):
+        F.parse_box_bytes(b"1,2,3,4\n1,2,x,4\n", tmp_path / "r.txt")
+
+
+def test_otb_mat_reader(tmp_path):
+    sio = pytest.importorskip("scipy.io")
+    # OTB toolkit OPE file: results{1} with res, type 'rect', startFrame, len, fps (a 1x1 cell of a struct)
+    cell = np.empty((1, 1), dtype=object)
+    cell[0, 0] = {"res": BOXES, "type": "rect", "startFrame": 6.0, "len": 3.0, "fps": 25.5, "annoBegin": 1.0}
+    sio.savemat(tmp_path / "Tiger1_MyTracker.mat", {"results": cell})
+    (r,) = F.read_results("otb-mat", tmp_path, tracker="MyTracker")
+    assert r.sequence == "Tiger1" and r.start_frame == 6 and r.info["fps"] == 25.5
+    np.testing.assert_array_equal(r.boxes, BOXES)
+    cell[0, 0]["type"] = "4corner"
+    sio.savemat(tmp_path / "Tiger1_MyTracker.mat", {"results": cell})
+    with pytest.raises(AnnotationError, match="not 'rect'"):
+        F.read_results("otb-mat", tmp_path, tracker="MyTracker")
+
+
+def test_pytracking_reader(tmp_path):
+    (tmp_path / "Jogging_1.txt").write_text(F.write_pytracking_boxes(BOXES))   # tab, integers (astype(int))
+    (tmp_path / "Jogging_1_time.txt").write_text("0.5\n0.1\n0.1\n")
+    (r,) = F.read_results("pytracking", tmp_path)
+    assert r.sequence == "Jogging_1"
+    np.testing.assert_array_equal(r.boxes, BOXES.astype(int))
+    np.testing.assert_array_equal(r.times, [0.5, 0.1, 0.1])
+
+
+def test_got10k_reader(tmp_path):
+    d = tmp_path / "GOT-10k_Val_000001"
+    d.mkdir()
+    (d / "GOT-10k_Val_000001_001.txt").write_text(F.write_got10k_boxes(BOXES))
+    (d / "GOT-10k_Val_000001_002.txt").write_text(F.write_got10k_boxes(BOXES + 1))
+    (d / "GOT-10k_Val_000001_time.txt").write_text("0.1,0.2\n0.1,0.2\n0.1,0.2\n")
+    (r,) = F.read_results("got10k", tmp_path, repetition=2)
+    np.testing.assert_array_equal(r.boxes, np.round(BOXES + 1, 3))
+    np.testing.assert_array_equal(r.times, [0.2, 0.2, 0.2])
+
+
+def test_pysot_and_otb_json_readers(tmp_path):
+    (tmp_path / "a").mkdir()
+    np.savetxt(tmp_path / "a" / "Basketball.txt", BOXES, delimiter=",")
+    (r,) = F.read_results("pysot", tmp_path / "a")
+    np.testing.assert_array_equal(r.boxes, BOXES)
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "Basketball.json").write_text(json.dumps({"res": BOXES.tolist(), "type": "rect", "fps": 3}))
+    (r,) = F.read_results("otb-json", tmp_path / "b")
+    np.testing.assert_array_equal(r.boxes, BOXES)
+
+
+def test_oxuva_reader_and_import(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    # header optional; present in many spellings; x-pair then y-pair
+    (src / "vid1_0.csv").write_text("vid1,0,30,true,0.9,0.1,0.3,0.2,0.6\nvid1,0,60,no,0.2,0.1,0.3,0.2,0.6\n")
+    (r,) = F.read_results("oxuva", src)
+    np.testing.assert_allclose(r.boxes[0], [0.1, 0.2, 0.2, 0.4])
+    assert r.present.tolist() == [True, False] and r.info["frames"].tolist() == [30, 60]
+    gt = np.full((91, 4), np.nan)
+    gt[0] = [10, 20, 20, 40]
+    seq = Sequence("vid1_0", ground_truth=gt, metadata={"image_size": (100, 100), "init_frame": 0})
+    rep = import_results("oxuva", "T", "oxuva", src, results=tmp_path / "res", sequences=[seq])
+    assert rep["imported"] == 1
+    res = ResultStore(tmp_path / "res").read("oxuva", "T", "vid1_0")
+    assert np.isnan(res.boxes[1]).all()                                # no prediction before frame 30
+    np.testing.assert_allclose(res.boxes[30], [10, 20, 20, 40])       # normalised -> pixels
+    np.testing.assert_allclose(res.boxes[59], [10, 20, 20, 40])       # latest prediction at or before
+    assert res.present[30] and not res.present[60] and not res.present[90]
+    with pytest.raises(AnnotationError, match=":1"):
+        (src / "vid1_0.csv").write_text("vid1,0,30,maybe,0.9,0.1,0.3,0.2,0.6\n")
+        F.read_results("oxuva", src)
+
+
+def test_import_maps_names_and_rejects_duplicates(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    np.savetxt(src / "jogging_1.txt", BOXES, delimiter=",")
+    np.savetxt(src / "Unknown.txt", BOXES, delimiter=",")
+    seqs = [Sequence("Jogging-1", ground_truth=BOXES), Sequence("Jogging-2", ground_truth=BOXES)]
+    rep = import_results("otb", "T", "pysot", src, results=tmp_path / "res", sequences=seqs)
+    assert rep["imported"] == 1
+    assert (tmp_path / "res" / "otb" / "T" / "Jogging-1.txt").is_file()
+    meta = json.loads((tmp_path / "res" / "otb" / "T" / "imported.json").read_text())
+    assert meta["format"] == "pysot" and any("Unknown" in n for n in meta["notes"])
+    assert any("Jogging-2" in n for n in meta["notes"])
+    np.savetxt(src / "Jogging.1.txt", BOXES, delimiter=",")
+    with pytest.raises(Exception, match="two source files"):
+        import_results("otb", "T", "pysot", src, results=tmp_path / "res", sequences=seqs)
