@@ -110,3 +110,15 @@ def test_cli_import_then_evaluate_otb_json(shared, tmp_path, capsys):
     (res / "otb" / "DaSiamRPN" / "Biker.txt").unlink()
     assert main(["evaluate", "--benchmark", "otb", "--annos", str(annos), "--results", str(res)]) == 2
     assert "Biker.txt" in capsys.readouterr().err
+
+
+def test_candidates_give_ar_at_k(tmp_path):
+    store = ResultStore(tmp_path)
+    seq = Sequence("a", ground_truth=[BOX] * 2)
+    _write(store, "x", "T", "a", [BOX] * 2)
+    # frame 0: best-scored candidate far, second exact; frame 1: one exact candidate
+    boxes = np.array([[80, 80, 5, 5, 0.9], [10, 10, 10, 10, 0.1], [10, 10, 10, 10, 0.5]], float)
+    np.savez(store.tracker_dir("x", "T") / "a.candidates.npz", boxes=boxes, counts=np.array([2, 1]))
+    sc = evaluate([seq], store, "x", ["T"], protocol="lasot").trackers["T"].scores
+    # k=1: frame 0 misses at every IoU, frame 1 hits -> 0.5; k=5: both hit -> 1.0
+    assert sc["ar@1"] == 0.5 and sc["ar@5"] == 1.0 and sc["recall@1"] == 0.5

@@ -278,7 +278,7 @@ def evaluate(sequences: Iterable[Sequence], store: ResultStore | str | Path, ben
         imported = (store.tracker_dir(benchmark, t) / "imported.json").is_file()
         tkey = hashlib.sha1(repr((CACHE_VERSION, attr_key, sorted(excluded_all), notes_global, allow_missing,
                                   [(s.name, keys[s.name]) for s in seqs], sorted(manifest.items(), key=str),
-                                  imported)).encode()).hexdigest()
+                                  imported, _candidate_stats(store, benchmark, t, seqs))).encode()).hexdigest()
         cached = _load_summary(summary_path, tkey)
         if cached is not None:
             ev.trackers[t] = cached
@@ -299,12 +299,49 @@ def evaluate(sequences: Iterable[Sequence], store: ResultStore | str | Path, ben
                                  for f in manifest.get("failures", [])])
         te.diagnostic = bool(manifest.get("diagnostic", False))
         te.imported = imported
+        te.scores.update(_candidate_recall(store, benchmark, t, [s for s in seqs if s.name not in excluded_all]))
         ev.trackers[t] = te
         try:
             atomic_write_bytes(summary_path, pickle.dumps((tkey, te), protocol=pickle.HIGHEST_PROTOCOL))
         except OSError:
             pass
     return ev
+
+
+CANDIDATES_SUFFIX = ".candidates.npz"
+
+
+def _candidate_stats(store: ResultStore, benchmark: str, tracker: str, seqs: list[Sequence]) -> list:
+    """(size, mtime_ns) of the candidate files, so the tracker-level summary is recomputed when one changes."""
+    out = []
+    for s in seqs[:1] + seqs[1:]:
+        try:
+            st = os.stat(store.tracker_dir(benchmark, tracker) / f"{s.name}{CANDIDATES_SUFFIX}")
+        except FileNotFoundError:
+            if not out:
+                return []          # no candidates for the first sequence: AR@k is not computed at all
+            continue
+        out.append((s.name, st.st_size, st.st_mtime_ns))
+    return out
+
+
+def _candidate_recall(store: ResultStore, benchmark: str, tracker: str, seqs: list[Sequence]) -> dict:
+    """AR@k (IoU 0.50:0.95) and recall@k (IoU 0.5) over all frames when every sequence has a candidates file
+    ``<seq>.candidates.npz`` (arrays ``boxes`` (M, 5) x, y, w, h, score concatenated over frames and ``counts``
+    (N,) candidates per frame), as a tracker exposing ``candidates(image, k)`` can write."""
+    from globaltrack.metrics.recall import DEFAULT_KS, ar_scores
+
+    paths = [store.tracker_dir(benchmark, tracker) / f"{s.name}{CANDIDATES_SUFFIX}" for s in seqs]
+    if not seqs or not all(p.is_file() for p in paths):
+        return {}
+    per_frame, gts = [], []
+    for s, p in zip(seqs, paths):
+        with np.load(p) as z:
+            boxes, counts = z["boxes"], z["counts"].astype(int)
+        per_frame += np.split(boxes, np.cumsum(counts)[:-1])[: len(s.ground_truth)]
+        gt = np.where(s.absent[:, None], np.nan, s.ground_truth)[: len(counts)]
+        gts.append(gt)
+    return ar_scores(per_frame, np.concatenate(gts), DEFAULT_KS)
 
 
 def _load_summary(path: Path, key: str):
