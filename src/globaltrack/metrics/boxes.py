@@ -134,7 +134,12 @@ def normalized_center_error(pred, gt, mode: str = "gt_wh") -> np.ndarray:
     - ``gt_wh_eps``: both centres divided by GT (w, h) + 1e-16 (pysot, mmtracking).
     """
     p, g = _as_boxes(pred), _as_boxes(gt)
-    cp, cg, wh = centers(p), centers(g), g[:, 2:]
+    return normalized_center_error_from_centers(centers(p), centers(g), g[:, 2:], mode)
+
+
+def normalized_center_error_from_centers(cp: np.ndarray, cg: np.ndarray, wh: np.ndarray, mode: str = "gt_wh"
+                                         ) -> np.ndarray:
+    """`normalized_center_error` given the centres (N, 2) and the GT sizes (N, 2) already computed."""
     with np.errstate(divide="ignore", invalid="ignore"):
         if mode == "gt_wh":
             d = cp / wh - cg / wh

@@ -20,7 +20,7 @@ from globaltrack._io import atomic_write_bytes
 from globaltrack.errors import UserError
 from globaltrack.metrics import longterm
 from globaltrack.metrics.evaluation import Evaluation, TrackerEvaluation
-from globaltrack.metrics.ope import SequenceScore, combine, per_sequence_scores, score_sequence
+from globaltrack.metrics.ope import SequenceScore, combine, per_sequence_scores, score_sequence, score_sequences
 from globaltrack.metrics.protocols import Protocol, get_protocol
 from globaltrack.results.formats import parse_box_bytes
 from globaltrack.results.store import ResultStore
@@ -201,9 +201,14 @@ def _evaluate_tracker(store: ResultStore, benchmark: str, tracker: str, sequence
         todo.append((seq, path, data if data is not None else path.read_bytes(), side_path, side_digest, side_data,
                      key))
     parsed = _parse_many([(t[1], t[2]) for t in todo])
-    for (seq, path, _, side_path, side_digest, side_data, key), boxes in zip(todo, parsed):
-        sidecar = _read_sidecar(side_path, side_data) if side_digest else None
-        s = score_one(protocol, seq, boxes, sidecar, path)
+    sidecars = [_read_sidecar(t[3], t[5]) if t[4] else None for t in todo]
+    if protocol.family == "ope":      # one vectorised pass over every frame of the changed sequences
+        scored = score_sequences(protocol, [
+            (seq.name, seq.ground_truth, seq.absent, boxes, seq.metadata, None if sc is None else sc[2], path)
+            for (seq, path, *_), boxes, sc in zip(todo, parsed, sidecars)])
+    else:
+        scored = [score_one(protocol, t[0], boxes, sc, t[1]) for t, boxes, sc in zip(todo, parsed, sidecars)]
+    for (seq, path, _, side_path, side_digest, side_data, key), s in zip(todo, scored):
         results[seq.name] = s
         cache.scores[seq.name] = (key, s)
         cache.dirty = True

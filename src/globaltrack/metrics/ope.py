@@ -177,10 +177,8 @@ def overlaps(protocol: Protocol, pred: np.ndarray, gt: np.ndarray, size=None) ->
                   eps=np.finfo(float).eps if protocol.iou_eps else 0.0, clip=protocol.iou_clip)
 
 
-def score_sequence(protocol: Protocol, name: str, gt: np.ndarray, absent: np.ndarray, pred: np.ndarray,
-                   metadata: dict | None = None, times: np.ndarray | None = None,
-                   path: str | Path = "<result>") -> SequenceScore:
-    """Per-sequence curve numerators and pooled sums under an OPE-family protocol (pure)."""
+def _prepare(protocol: Protocol, name: str, gt, absent, pred, metadata: dict | None, times, path):
+    """Alignment and per-sequence facts; returns (SequenceScore shell, pred, gt, visible, (W, H) per frame|None)."""
     metadata = metadata or {}
     gt = np.asarray(gt, dtype=np.float64).reshape(-1, 4)
     if protocol.visibility == "cover" and metadata.get("cover") is not None:
@@ -192,7 +190,8 @@ def score_sequence(protocol: Protocol, name: str, gt: np.ndarray, absent: np.nda
     if len(gt) == 0:
         out.notes.append("no frames to score")
         out.excluded = True
-        return out
+        return out, None, None, None, None
+    size = None
     if protocol.bounds == "image":
         size = _image_size(metadata, len(gt) + offset)
         if size is None:
@@ -201,7 +200,53 @@ def score_sequence(protocol: Protocol, name: str, gt: np.ndarray, absent: np.nda
             w, h = size
             if np.ndim(w):
                 w, h = w[offset:offset + len(gt)], h[offset:offset + len(gt)]
-            pred, gt = bx.clip_to_image(pred, w, h), bx.clip_to_image(gt, w, h)
+            size = (np.broadcast_to(np.asarray(w, float), len(gt)), np.broadcast_to(np.asarray(h, float), len(gt)))
+    if times is not None and protocol.speed != "none":
+        t = np.asarray(times, dtype=np.float64)
+        t = t[np.isfinite(t) & (t > 0)]
+        out.times = 1.0 / t
+        out.speed = float(np.mean(1.0 / t)) if len(t) else None
+    return out, pred, gt, visible, size
+
+
+def _segment_counts(values: np.ndarray, seg: np.ndarray, n_seg: int, thresholds: np.ndarray, op: str) -> np.ndarray:
+    """Per-segment numbers of values passing each threshold, in one pass: the index of each value in the sorted
+    grid says which thresholds it passes; a bincount per (segment, index) and a cumulative sum give the counts.
+    Exactly the elementwise comparisons (NaN passes nothing)."""
+    k = len(thresholds)
+    if op in (">", ">="):
+        idx = np.searchsorted(thresholds, values, side="left" if op == ">" else "right")   # passes k' < idx
+        idx[np.isnan(values)] = 0
+        hist = np.bincount(seg * (k + 1) + idx, minlength=n_seg * (k + 1)).reshape(n_seg, k + 1)
+        return np.cumsum(hist[:, ::-1], axis=1)[:, ::-1][:, 1:]
+    idx = np.searchsorted(thresholds, values, side="left")                                 # passes k' >= idx
+    idx[np.isnan(values)] = k
+    hist = np.bincount(seg * (k + 1) + idx, minlength=n_seg * (k + 1)).reshape(n_seg, k + 1)
+    return np.cumsum(hist, axis=1)[:, :k]
+
+
+def score_sequences(protocol: Protocol, items) -> list[SequenceScore]:
+    """Score many sequences at once (pure): ``items`` are tuples (name, gt, absent, pred, metadata, times, path).
+    Alignment runs per sequence; the per-frame measures and the curve counts run once over all frames."""
+    outs, parts = [], []
+    for it in items:
+        out, pred, gt, visible, size = _prepare(protocol, *it)
+        outs.append(out)
+        if pred is not None:
+            parts.append((len(outs) - 1, pred, gt, visible, size))
+    if not parts:
+        return outs
+    seg = np.concatenate([np.full(len(p[1]), j, dtype=np.int64) for j, p in enumerate(parts)])
+    pred = np.concatenate([p[1] for p in parts])
+    gt = np.concatenate([p[2] for p in parts])
+    visible = np.concatenate([p[3] for p in parts])
+    if protocol.bounds == "image" and any(p[4] is not None for p in parts):
+        wh = np.concatenate([np.column_stack(p[4]) if p[4] is not None else np.full((len(p[1]), 2), np.nan)
+                             for p in parts])
+        known = ~np.isnan(wh[:, 0])
+        pred[known] = bx.clip_to_image(pred[known], wh[known, 0], wh[known, 1])
+        gt = gt.copy()
+        gt[known] = bx.clip_to_image(gt[known], wh[known, 0], wh[known, 1])
     if protocol.round_coords:
         pred, gt = np.round(pred), np.round(gt)
 
@@ -214,23 +259,19 @@ def score_sequence(protocol: Protocol, name: str, gt: np.ndarray, absent: np.nda
         absent_f = np.zeros(len(gt), bool)
     if not protocol.invalid_denominator:
         counted &= valid
-    n_invalid = int((~valid & counted & ~absent_f).sum())
-    if n_invalid:
-        out.notes.append(f"{n_invalid} frames with invalid ground truth ({protocol.valid_gt} rule)")
-    n_absent = int((absent_f & counted).sum())
-    if n_absent:
-        out.notes.append(f"{n_absent} absent frames counted as failures")
-    n_removed = int((~counted).sum())
-    if n_removed:
-        out.notes.append(f"{n_removed} frames removed from the denominator")
+    n_seg = len(parts)
+    n_invalid = np.bincount(seg, weights=~valid & counted & ~absent_f, minlength=n_seg)
+    n_absent = np.bincount(seg, weights=absent_f & counted, minlength=n_seg)
+    n_removed = np.bincount(seg, weights=~counted, minlength=n_seg)
+    denominators = np.bincount(seg, weights=counted, minlength=n_seg)
 
     ious = overlaps(protocol, pred, gt)
-    ious = np.where(valid & ~absent_f, ious, -1.0)[counted]
-
-    ce = bx.center_error(pred, gt)
-    nce = bx.normalized_center_error(pred, gt, protocol.norm_center)
+    ious = np.where(valid & ~absent_f, ious, -1.0)
+    cp, cg = bx.centers(pred), bx.centers(gt)
+    d = cp - cg
+    ce = np.sqrt(np.sum(d * d, axis=1))
+    nce = bx.normalized_center_error_from_centers(cp, cg, gt[:, 2:], protocol.norm_center)
     if protocol.center_mask == "center_positive":
-        cg = bx.centers(gt)
         with np.errstate(divide="ignore", invalid="ignore"):
             cgn = cg / (gt[:, 2:] + 1e-16)
         ce_valid = np.all(cg > 0, axis=1)
@@ -240,22 +281,37 @@ def score_sequence(protocol: Protocol, name: str, gt: np.ndarray, absent: np.nda
     code = {"success": -1.0, "fail": np.inf}
     ce = np.where(ce_valid, ce, code[protocol.invalid_center])
     nce = np.where(nce_valid, nce, code[protocol.invalid_norm_center])
-    ce = np.where(absent_f, code[protocol.absent_center], ce)[counted]
-    nce = np.where(absent_f, code[protocol.absent_norm_center], nce)[counted]
+    ce = np.where(absent_f, code[protocol.absent_center], ce)
+    nce = np.where(absent_f, code[protocol.absent_norm_center], nce)
 
-    out.denominator = int(counted.sum())
-    out.counts["success"] = count_above(ious, grid(protocol.success_grid), protocol.success_op)
-    out.counts["precision"] = count_below(ce, grid(protocol.precision_grid))
-    out.counts["norm_precision"] = count_below(nce, grid(protocol.norm_grid))
-    pos = np.where(ious < 0, 0.0, ious)          # -1 codes are failures with overlap 0 for AO
-    out.sums = {"iou_sum": float(np.sum(pos)), "n": float(out.denominator),
-                "sr50": float(np.count_nonzero(ious > 0.5)), "sr75": float(np.count_nonzero(ious > 0.75))}
-    if times is not None and protocol.speed != "none":
-        t = np.asarray(times, dtype=np.float64)
-        t = t[np.isfinite(t) & (t > 0)]
-        out.times = 1.0 / t
-        out.speed = float(np.mean(1.0 / t)) if len(t) else None
-    return out
+    segc, ious_c, ce_c, nce_c = seg[counted], ious[counted], ce[counted], nce[counted]
+    succ = _segment_counts(ious_c, segc, n_seg, grid(protocol.success_grid), protocol.success_op)
+    prec = _segment_counts(ce_c, segc, n_seg, grid(protocol.precision_grid), "<=")
+    norm = _segment_counts(nce_c, segc, n_seg, grid(protocol.norm_grid), "<=")
+    pos = np.where(ious_c < 0, 0.0, ious_c)          # -1 codes are failures with overlap 0 for AO
+    iou_sum = np.bincount(segc, weights=pos, minlength=n_seg)
+    sr50 = np.bincount(segc, weights=ious_c > 0.5, minlength=n_seg)
+    sr75 = np.bincount(segc, weights=ious_c > 0.75, minlength=n_seg)
+    for j, (i, *_rest) in enumerate(parts):
+        out = outs[i]
+        if n_invalid[j]:
+            out.notes.append(f"{int(n_invalid[j])} frames with invalid ground truth ({protocol.valid_gt} rule)")
+        if n_absent[j]:
+            out.notes.append(f"{int(n_absent[j])} absent frames counted as failures")
+        if n_removed[j]:
+            out.notes.append(f"{int(n_removed[j])} frames removed from the denominator")
+        out.denominator = int(denominators[j])
+        out.counts = {"success": succ[j], "precision": prec[j], "norm_precision": norm[j]}
+        out.sums = {"iou_sum": float(iou_sum[j]), "n": float(out.denominator), "sr50": float(sr50[j]),
+                    "sr75": float(sr75[j])}
+    return outs
+
+
+def score_sequence(protocol: Protocol, name: str, gt: np.ndarray, absent: np.ndarray, pred: np.ndarray,
+                   metadata: dict | None = None, times: np.ndarray | None = None,
+                   path: str | Path = "<result>") -> SequenceScore:
+    """Per-sequence curve numerators and pooled sums under an OPE-family protocol (pure)."""
+    return score_sequences(protocol, [(name, gt, absent, pred, metadata, times, path)])[0]
 
 
 def per_sequence_scores(protocol: Protocol, s: SequenceScore) -> dict[str, float]:
