@@ -21,7 +21,8 @@ register_tracker("test-demo-hidden", test_only=True)(lambda **o: StaticTracker()
 def test_demo_skips_trackers_that_cannot_run_here_with_a_reason():
     said = []
     chosen = dict(demo_trackers(say=said.append))
-    assert "static" in chosen and "oracle" in chosen
+    assert chosen["static"] == {"batch": "8"}  # static declares track_batch: it gets frames in batches
+    assert chosen["oracle"] == {}
     assert "test-demo-needs-files" not in chosen and "test-demo-unavailable" not in chosen
     assert "test-demo-hidden" not in chosen and not any("test-demo-hidden" in s for s in said)
     assert "skip test-demo-unavailable: library xyz missing" in said

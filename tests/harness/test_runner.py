@@ -148,6 +148,7 @@ def test_failure_isolation_raise_and_nan(tiny_sequences, tmp_path):
     assert raise_on not in store.sequences("synthetic", "test-harness-faulty")
     assert store.read_key("synthetic", "test-harness-faulty", raise_on) is None
 
+    assert summary2.n_failed == 1 and not summary2.ok
     m2 = store2.read_manifest("synthetic", "test-harness-faulty")
     assert m2["status"] == "failed" and list(m2["failures"]) == [nan_on]
     assert m2["failures"][nan_on].startswith("frame index 7: non-finite box")
@@ -203,6 +204,9 @@ def test_unknown_and_unavailable_trackers_and_bad_options_are_user_errors(tiny_s
         lambda **o: StaticTracker())
     with pytest.raises(UserError, match="not available here: needs weights.pth"):
         run_trackers([("test-harness-missing", {})], tiny_sequences, "synthetic", store)
+    # options can supply what the default set-up lacks (--opt weights=PATH): then the factory decides
+    assert run_trackers([("test-harness-missing", {"weights": "w.pth"})], tiny_sequences, "synthetic", store,
+                        quiet=True).ok
     with pytest.raises(UserError, match="tracker 'oracle' cannot be created with noise=abc"):
         run_trackers([("oracle", {"noise": "abc"})], tiny_sequences, "synthetic", store, quiet=True)
     with pytest.raises(UserError, match="listed twice"):

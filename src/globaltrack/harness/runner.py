@@ -275,7 +275,9 @@ def resolve_trackers(trackers: Iterable[tuple[str, dict[str, Any]] | str]) -> li
         name, options = (item, {}) if isinstance(item, str) else (item[0], dict(item[1] or {}))
         entry = TRACKERS.get(name)
         check = entry.extra.get("available")
-        if check is not None:
+        # Availability is about the default set-up (e.g. "default weights missing"); options may supply what is
+        # missing (--opt weights=PATH), and then the factory itself says whether it can work.
+        if check is not None and not options:
             ok, why = check()
             if not ok:
                 raise UserError(f"tracker '{entry.name}' is not available here: {why}")
