@@ -8,7 +8,7 @@ FPN P2-P6 with 256 channels, anchors of scale 8 and ratios 0.5/1/2 on strides 4.
 ``tiny`` keeps every stage and convention and shrinks the widths (a ResNet-like backbone of BasicBlocks with
 16/32/64/128 channels, FPN of 64 channels, a 256-d box head), the image side (fits 320x240), the anchor size
 (scale 4: 16..256 px) and the proposal and sample counts, so that it trains on a 2-core CPU; trained from scratch,
-so nothing is frozen and BatchNorm learns its statistics.
+so nothing is frozen and the backbone uses GroupNorm.
 """
 from __future__ import annotations
 
@@ -37,6 +37,9 @@ class ModelConfig:
     stem_width: int = 64
     frozen_stages: int = 1  # spec 1.1: stem and layer1 get no gradients (-1: nothing frozen)
     norm_eval: bool = True  # spec 1.1: every BatchNorm uses its running statistics, also in training
+    # "batchnorm" (official) or "groupnorm" (8 groups; small_resnet only: no batch statistics, so training with one
+    # pair per step and testing behave the same)
+    backbone_norm: str = "batchnorm"
     fpn_channels: int = 256
     # anchors (spec 1.3)
     anchor_scales: tuple[float, ...] = (8.0,)
@@ -95,9 +98,11 @@ TINY = ModelConfig(
     backbone_widths=(16, 32, 64, 128),
     backbone_blocks=(1, 1, 1, 1),
     stem_width=16,
-    # trained from scratch (no ImageNet/COCO weights offline): nothing frozen, BatchNorm learns its statistics
+    # trained from scratch (no ImageNet/COCO weights offline) with one or two pairs per step: nothing frozen and
+    # GroupNorm, whose output does not depend on the batch (BatchNorm's batch-1 statistics differ from its running ones)
     frozen_stages=-1,
     norm_eval=False,
+    backbone_norm="groupnorm",
     fpn_channels=64,
     # at a 320x240 image side targets are ~15-120 px: anchors of 16..256 px (scale 4) instead of 32..512
     anchor_scales=(4.0,),

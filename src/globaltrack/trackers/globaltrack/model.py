@@ -7,7 +7,8 @@ conventions of spec 1.11 (see ``ops.py`` and ``anchors.py``).
 
 State-dict keys (stable; ``checkpoint.py`` maps the official names onto them)::
 
-    backbone.body.{conv1,bn1,layerL.B.*}          ResNet (BatchNorm2d, so BN buffers incl. num_batches_tracked)
+    backbone.body.{conv1,bn1,layerL.B.*}          ResNet (r50_fpn: BatchNorm2d, buffers incl. num_batches_tracked;
+                                                  tiny: GroupNorm under the same `bn*` names)
     backbone.fpn.inner_blocks.{0..3}.0.*          FPN lateral 1x1 convs      (official neck.lateral_convs.i.conv)
     backbone.fpn.layer_blocks.{0..3}.0.*          FPN output 3x3 convs       (official neck.fpn_convs.i.conv)
     rpn.head.conv.0.0.*, rpn.head.cls_logits.*, rpn.head.bbox_pred.*          (official rpn_head.rpn_{conv,cls,reg})
@@ -39,13 +40,22 @@ from globaltrack.trackers.globaltrack.ops import (batched_nms_v1, bbox2delta, bo
                                                   multilevel_roi_align, nms_v1)
 
 
+def _norm_layer(norm: str):
+    if norm == "batchnorm":
+        return nn.BatchNorm2d
+    if norm == "groupnorm":
+        return lambda channels: nn.GroupNorm(min(8, channels), channels)
+    raise ValueError(f"unknown backbone_norm {norm!r}")
+
+
 class SmallResNet(nn.Module):
     """A ResNet-18-like body of torchvision ``BasicBlock``s with chosen widths, named like torchvision's ResNet."""
 
-    def __init__(self, widths=(16, 32, 64, 128), blocks=(1, 1, 1, 1), stem_width: int = 16):
+    def __init__(self, widths=(16, 32, 64, 128), blocks=(1, 1, 1, 1), stem_width: int = 16, norm: str = "batchnorm"):
         super().__init__()
+        norm_layer = _norm_layer(norm)
         self.conv1 = nn.Conv2d(3, stem_width, 7, stride=2, padding=3, bias=False)
-        self.bn1 = nn.BatchNorm2d(stem_width)
+        self.bn1 = norm_layer(stem_width)
         self.relu = nn.ReLU(inplace=True)
         self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
         inplanes = stem_width
@@ -56,8 +66,8 @@ class SmallResNet(nn.Module):
                 s = stride if b == 0 else 1
                 down = None
                 if s != 1 or inplanes != width:
-                    down = nn.Sequential(nn.Conv2d(inplanes, width, 1, stride=s, bias=False), nn.BatchNorm2d(width))
-                layers.append(BasicBlock(inplanes, width, s, down))
+                    down = nn.Sequential(nn.Conv2d(inplanes, width, 1, stride=s, bias=False), norm_layer(width))
+                layers.append(BasicBlock(inplanes, width, s, down, norm_layer=norm_layer))
                 inplanes = width
             setattr(self, f"layer{i + 1}", nn.Sequential(*layers))
         for m in self.modules():
@@ -67,10 +77,12 @@ class SmallResNet(nn.Module):
 
 def build_backbone(cfg: ModelConfig) -> BackboneWithFPN:
     if cfg.backbone == "resnet50":
+        if cfg.backbone_norm != "batchnorm":
+            raise ValueError("the resnet50 backbone uses BatchNorm (as the official checkpoint)")
         body = resnet50(weights=None)  # no download; weights come from a checkpoint
         in_channels = [256, 512, 1024, 2048]
     elif cfg.backbone == "small_resnet":
-        body = SmallResNet(cfg.backbone_widths, cfg.backbone_blocks, cfg.stem_width)
+        body = SmallResNet(cfg.backbone_widths, cfg.backbone_blocks, cfg.stem_width, cfg.backbone_norm)
         in_channels = list(cfg.backbone_widths)
     else:
         raise ValueError(f"unknown backbone {cfg.backbone!r}")
