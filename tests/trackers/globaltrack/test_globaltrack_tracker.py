@@ -132,3 +132,20 @@ def test_plain_rpn_weights_are_recognised_and_give_candidates(tmp_path, frames):
     boxes, scores = t.candidates(frames[1], 4, source="rpn")
     assert boxes.shape == (4, 4) and np.all(np.diff(scores) <= 0)
     assert np.all(np.isfinite(t.update(frames[1]).box))
+
+
+def test_weights_know_their_config(tiny_weights, tmp_path):
+    from globaltrack.trackers.globaltrack.checkpoint import load_weights
+
+    with pytest.raises(UserError, match="for GlobalTrack config 'tiny', not 'r50_fpn'"):
+        create_tracker("globaltrack", weights=str(tiny_weights), config="r50_fpn")
+    # a bare state dict (no stored config) is recognised from its tensors
+    bare = tmp_path / "bare.pth"
+    torch.save(GlobalTrackModel("tiny").state_dict(), bare)
+    sd, cfg, fmt = load_weights(bare)
+    assert (cfg.name, cfg.modulate, fmt) == ("tiny", True, "ours")
+    broken = dict(sd)
+    broken["rpn.head.cls_logits.weight"] = torch.zeros(5, 64, 1, 1)
+    torch.save(broken, bare)
+    with pytest.raises(UserError, match=r"'rpn\.head\.cls_logits\.weight' has shape \[5, 64, 1, 1\]"):
+        load_weights(bare)

@@ -168,9 +168,11 @@ def infer_config(sd: dict, meta: dict):
         return ModelConfig.from_dict(stored)
     if isinstance(stored, str):
         return get_config(stored)
-    modulate = "rpn_modulator.proj_out.0.weight" in sd
+    overrides = {"modulate": "rpn_modulator.proj_out.0.weight" in sd}
     name = "r50_fpn" if "backbone.body.layer1.0.conv3.weight" in sd else "tiny"
-    return get_config(name, modulate=modulate)
+    if name == "tiny":
+        overrides["backbone_norm"] = "batchnorm" if "backbone.body.bn1.running_mean" in sd else "groupnorm"
+    return get_config(name, **overrides)
 
 
 def check_state_dict(sd: dict, config, source="<weights>") -> dict:
@@ -205,9 +207,9 @@ def load_weights(path, config=None):
             raise UserError(f"an official GlobalTrack checkpoint needs config=r50_fpn, not {config}", path)
         cfg = get_config("r50_fpn") if config is None else get_config(config)
         return convert_official(sd, path), cfg, "official"
-    cfg = infer_config(sd, meta) if config is None else get_config(config)
-    if config is not None and "rpn_modulator.proj_out.0.weight" not in sd and cfg.modulate:
-        cfg = get_config(cfg, modulate=False)  # a plain-RPN ablation checkpoint
+    cfg = infer_config(sd, meta)
+    if config is not None and get_config(config).name != cfg.name:
+        raise UserError(f"these weights are for GlobalTrack config '{cfg.name}', not '{config}'", path)
     return check_state_dict(sd, cfg, path), cfg, "ours"
 
 
