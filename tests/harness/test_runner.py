@@ -100,6 +100,10 @@ def test_dask_cluster_gives_the_same_results_as_a_local_run(tiny_sequences, tmp_
         assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
         summary = run_trackers(trackers, tiny_sequences, "synthetic", remote, backend="dask",
                                scheduler=cluster.scheduler_address, quiet=True)
+        # a user error in a Dask worker reaches the caller as the same UserError
+        with pytest.raises(UserError, match="tracker 'oracle' cannot be created with noise=lots"):
+            run_trackers([("oracle", {"noise": "lots"})], tiny_sequences, "synthetic", ResultStore(tmp_path / "x"),
+                         backend="dask", scheduler=cluster.scheduler_address, quiet=True)
     assert summary.ok and len(summary.done["oracle"]) == len(tiny_sequences)
     for t in ("oracle", "static"):
         assert _boxes(local.root, t) == _boxes(remote.root, t)

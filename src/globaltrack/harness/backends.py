@@ -61,6 +61,19 @@ def parallel_backend(backend: str = "loky", jobs: int = 1, scheduler: Any = None
         # n_jobs=-1: as many concurrent tasks as the cluster has worker threads; --jobs N caps it.
         with joblib.parallel_config(backend="dask", n_jobs=jobs if jobs > 1 else -1, client=client):
             yield {"n_jobs": jobs if jobs > 1 else -1, "describe": f"dask at {address}"}
+    except BaseException:
+        # A run stopped early (user error, Ctrl-C) leaves tasks in flight; the client logs warnings about them
+        # while closing, which would bury the one-line error.
+        _quiet_dask_logs()
+        raise
     finally:
         if own_client:
             client.close()
+
+
+def _quiet_dask_logs() -> None:
+    import logging
+
+    for name in ("distributed", "distributed.client", "distributed.scheduler", "distributed.worker", "tornado",
+                 "tornado.application", "asyncio"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
