@@ -62,18 +62,27 @@ def parallel_backend(backend: str = "loky", jobs: int = 1, scheduler: Any = None
         with joblib.parallel_config(backend="dask", n_jobs=jobs if jobs > 1 else -1, client=client):
             yield {"n_jobs": jobs if jobs > 1 else -1, "describe": f"dask at {address}"}
     except BaseException:
-        # A run stopped early (user error, Ctrl-C) leaves tasks in flight; the client logs warnings about them
-        # while closing, which would bury the one-line error.
-        _quiet_dask_logs()
+        # A run stopped early (user error, Ctrl-C) leaves tasks in flight; the client logs warnings and tracebacks
+        # about them while closing, which would bury the one-line error.
+        with _quiet_dask_logs():
+            if own_client:
+                client.close()
         raise
-    finally:
+    else:
         if own_client:
             client.close()
 
 
-def _quiet_dask_logs() -> None:
+@contextlib.contextmanager
+def _quiet_dask_logs():
     import logging
 
-    for name in ("distributed", "distributed.client", "distributed.scheduler", "distributed.worker", "tornado",
-                 "tornado.application", "asyncio"):
-        logging.getLogger(name).setLevel(logging.CRITICAL)
+    loggers = [logging.getLogger(name) for name in ("distributed", "tornado", "asyncio")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
