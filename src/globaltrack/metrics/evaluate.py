@@ -23,11 +23,11 @@ from globaltrack.metrics.evaluation import Evaluation, TrackerEvaluation
 from globaltrack.metrics.ope import SequenceScore, combine, per_sequence_scores, score_sequence, score_sequences
 from globaltrack.metrics.protocols import Protocol, get_protocol
 from globaltrack.results.formats import parse_box_bytes
-from globaltrack.results.store import ResultStore
+from globaltrack.results.store import SIDECAR_SUFFIX, ResultStore
 from globaltrack.sequence import Sequence
 
 CACHE_DIR = ".cache"
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 _METADATA_KEYS = ("init_omit", "cover", "image_size", "resolution", "label_frames", "video", "init_frame")
 
 
@@ -65,44 +65,59 @@ def _sequence_key(seq: Sequence) -> str:
 
 
 class _Cache:
-    """Per (benchmark, tracker, protocol) pickle: file stats -> sha1, and sequence key -> SequenceScore."""
+    """Per (benchmark, tracker, protocol): ``*.files.pkl`` maps result paths to (size, mtime_ns, sha1); ``*.pkl``
+    maps sequence names to (content key, SequenceScore) and is loaded only when something must be recomputed."""
 
     def __init__(self, store: ResultStore, benchmark: str, tracker: str, protocol: Protocol):
-        self.path = store.root / CACHE_DIR / benchmark / tracker / f"{protocol.name}-{protocol.fingerprint()}.pkl"
-        self.files: dict[str, tuple[int, int, str]] = {}
-        self.scores: dict[str, tuple[str, SequenceScore]] = {}
-        self.dirty = False
-        try:
-            with open(self.path, "rb") as f:
-                version, self.files, self.scores = pickle.load(f)
-            if version != CACHE_VERSION:
-                self.files, self.scores = {}, {}
-        except Exception:  # noqa: BLE001 - a missing or unreadable cache is just empty
-            pass
+        base = store.root / CACHE_DIR / benchmark / tracker / f"{protocol.name}-{protocol.fingerprint()}"
+        self.path = Path(str(base) + ".pkl")
+        self.files_path = Path(str(base) + ".files.pkl")
+        self.summary_path = Path(str(base) + ".summary.pkl")
+        self.files: dict[str, tuple[int, int, str]] = self._load(self.files_path) or {}
+        self._scores: dict[str, tuple[str, SequenceScore]] | None = None
+        self.files_dirty = self.scores_dirty = False
 
-    def file_digest(self, path: Path) -> tuple[str, bytes | None]:
+    @staticmethod
+    def _load(path: Path):
+        try:
+            with open(path, "rb") as f:
+                version, payload = pickle.load(f)
+            return payload if version == CACHE_VERSION else None
+        except Exception:  # noqa: BLE001 - a missing or unreadable cache is just empty
+            return None
+
+    @property
+    def scores(self) -> dict[str, tuple[str, SequenceScore]]:
+        if self._scores is None:
+            self._scores = self._load(self.path) or {}
+        return self._scores
+
+    def file_digest(self, path: str) -> tuple[str, bytes | None]:
         """SHA-1 of a file's bytes; the bytes too when they had to be read."""
         try:
             st = os.stat(path)
         except FileNotFoundError:
             return "", None
-        key = str(path)
-        cached = self.files.get(key)
+        cached = self.files.get(path)
         if cached and cached[0] == st.st_size and cached[1] == st.st_mtime_ns:
             return cached[2], None
-        data = Path(path).read_bytes()
+        with open(path, "rb") as f:
+            data = f.read()
         digest = hashlib.sha1(data).hexdigest()
-        self.files[key] = (st.st_size, st.st_mtime_ns, digest)
-        self.dirty = True
+        self.files[path] = (st.st_size, st.st_mtime_ns, digest)
+        self.files_dirty = True
         return digest, data
 
     def save(self) -> None:
-        if self.dirty:
-            try:
-                atomic_write_bytes(self.path, pickle.dumps((CACHE_VERSION, self.files, self.scores),
+        try:
+            if self.scores_dirty and self._scores is not None:
+                atomic_write_bytes(self.path, pickle.dumps((CACHE_VERSION, self._scores),
                                                            protocol=pickle.HIGHEST_PROTOCOL))
-            except OSError:
-                pass  # a read-only results folder still evaluates, just uncached
+            if self.files_dirty:
+                atomic_write_bytes(self.files_path, pickle.dumps((CACHE_VERSION, self.files),
+                                                                 protocol=pickle.HIGHEST_PROTOCOL))
+        except OSError:
+            pass  # a read-only results folder still evaluates, just uncached
 
 
 def _read_sidecar(path: Path, data: bytes | None):
@@ -171,74 +186,108 @@ def _parse_many(items: list[tuple[Path, bytes]]) -> list[np.ndarray]:
     return out
 
 
-def _evaluate_tracker(store: ResultStore, benchmark: str, tracker: str, sequences: list[Sequence],
-                      protocol: Protocol, allow_missing: bool, seq_keys: dict[str, str]):
-    cache = _Cache(store, benchmark, tracker, protocol)
-    fp = protocol.fingerprint()
-    results: dict[str, SequenceScore] = {}
+def _score_changed(protocol: Protocol, todo) -> list[SequenceScore]:
+    """Parse and score the sequences whose content key is not in the cache."""
+    parsed = _parse_many([(t[1], t[2]) for t in todo])
+    sidecars = [_read_sidecar(Path(t[3]), t[4]) if t[3] else None for t in todo]
+    if protocol.family == "ope":      # one vectorised pass over every frame of the changed sequences
+        return score_sequences(protocol, [
+            (seq.name, seq.ground_truth, seq.absent, boxes, seq.metadata, None if sc is None else sc[2], path)
+            for (seq, path, *_), boxes, sc in zip(todo, parsed, sidecars)])
+    return [score_one(protocol, t[0], boxes, sc, t[1]) for t, boxes, sc in zip(todo, parsed, sidecars)]
+
+
+def _tracker_evaluation(store: ResultStore, benchmark: str, tracker: str, seqs: list[Sequence], proto: Protocol,
+                        allow_missing: bool, seq_keys: dict[str, str], excluded: set[str], notes_global: list[str],
+                        attr_key: str) -> TrackerEvaluation:
+    """One tracker: content keys from file stats (reading only changed files), then the cached summary when every
+    key matches, else the changed sequences re-scored and the summary rebuilt."""
+    tdir = str(store.tracker_dir(benchmark, tracker))
+    if not os.path.isdir(tdir) and not allow_missing:
+        raise UserError(f"no results for tracker '{tracker}'", tdir)
+    cache = _Cache(store, benchmark, tracker, proto)
+    fp = proto.fingerprint()
+    side = _needs_sidecar(proto)
     keys: dict[str, str] = {}
+    read: dict[str, tuple] = {}
     missing: list[str] = []
-    todo = []
-    for seq in sequences:
-        path = store.box_path(benchmark, tracker, seq.name)
+    for seq in seqs:
+        path = os.path.join(tdir, seq.name + ".txt")
         digest, data = cache.file_digest(path)
         if not digest:
             if not allow_missing:
                 raise UserError(f"missing result file for sequence '{seq.name}' of tracker '{tracker}' "
                                 "(use --allow-missing to score it as the toolkit does)", path)
             missing.append(seq.name)
-            results[seq.name] = _missing_score(protocol, seq)
             keys[seq.name] = "missing"
             continue
-        side_path = store.sidecar_path(benchmark, tracker, seq.name)
-        side_digest, side_data = cache.file_digest(side_path) if _needs_sidecar(protocol) else ("", None)
-        key = hashlib.sha1((fp + seq_keys[seq.name] + digest + side_digest).encode()).hexdigest()
-        keys[seq.name] = key
+        side_path, side_digest, side_data = "", "", None
+        if side:
+            side_path = os.path.join(tdir, seq.name + SIDECAR_SUFFIX)
+            side_digest, side_data = cache.file_digest(side_path)
+            side_path = side_path if side_digest else ""
+        keys[seq.name] = hashlib.sha1((fp + seq_keys[seq.name] + digest + side_digest).encode()).hexdigest()
+        read[seq.name] = (path, data, side_path, side_data)
+    manifest = store.read_manifest(benchmark, tracker)
+    imported = os.path.isfile(os.path.join(tdir, "imported.json"))
+    tkey = hashlib.sha1(repr((CACHE_VERSION, attr_key, sorted(excluded), notes_global, allow_missing,
+                              [(s.name, keys[s.name]) for s in seqs], sorted(manifest.items(), key=str),
+                              imported, _candidate_stats(store, benchmark, tracker, seqs))).encode()).hexdigest()
+    cached = _load_summary(cache.summary_path, tkey)
+    if cached is not None:
+        cache.save()
+        return cached
+
+    results: dict[str, SequenceScore] = {}
+    todo = []
+    for seq in seqs:
+        if seq.name in missing:
+            results[seq.name] = _missing_score(proto, seq)
+            continue
         hit = cache.scores.get(seq.name)
-        if hit and hit[0] == key:
+        if hit and hit[0] == keys[seq.name]:
             results[seq.name] = hit[1]
             continue
-        todo.append((seq, path, data if data is not None else path.read_bytes(), side_path, side_digest, side_data,
-                     key))
-    parsed = _parse_many([(t[1], t[2]) for t in todo])
-    sidecars = [_read_sidecar(t[3], t[5]) if t[4] else None for t in todo]
-    if protocol.family == "ope":      # one vectorised pass over every frame of the changed sequences
-        scored = score_sequences(protocol, [
-            (seq.name, seq.ground_truth, seq.absent, boxes, seq.metadata, None if sc is None else sc[2], path)
-            for (seq, path, *_), boxes, sc in zip(todo, parsed, sidecars)])
-    else:
-        scored = [score_one(protocol, t[0], boxes, sc, t[1]) for t, boxes, sc in zip(todo, parsed, sidecars)]
-    for (seq, path, _, side_path, side_digest, side_data, key), s in zip(todo, scored):
-        results[seq.name] = s
-        cache.scores[seq.name] = (key, s)
-        cache.dirty = True
+        path, data, side_path, side_data = read[seq.name]
+        if data is None:
+            with open(path, "rb") as f:
+                data = f.read()
+        todo.append((seq, path, data, side_path, side_data))
+    for t, s in zip(todo, _score_changed(proto, todo)):
+        results[t[0].name] = s
+        cache.scores[t[0].name] = (keys[t[0].name], s)
+        cache.scores_dirty = True
     cache.save()
-    return results, missing, keys
+
+    te = TrackerEvaluation(tracker=tracker, missing=missing)
+    te.notes.extend(notes_global)
+    ordered = [results[s.name] for s in seqs if s.name not in excluded]
+    if excluded:
+        te.notes.append(f"{len(excluded)} sequences excluded for every tracker (missing somewhere)")
+    te.scores, te.curves, notes = combine_family(proto, ordered, seqs)
+    te.notes.extend(notes)
+    for s in ordered:
+        te.notes.extend(f"{s.name}: {n}" for n in s.notes)
+        te.per_sequence[s.name] = per_sequence_family(proto, s)
+    te.per_attribute = _per_attribute(proto, seqs, results, excluded)
+    failures = manifest.get("failures", [])
+    te.failed = sorted(failures if isinstance(failures, dict) else
+                       [f if isinstance(f, str) else f.get("sequence", str(f)) for f in failures])
+    te.diagnostic = bool(manifest.get("diagnostic", False))
+    te.imported = imported
+    te.scores.update(_candidate_recall(store, benchmark, tracker, [s for s in seqs if s.name not in excluded]))
+    try:
+        atomic_write_bytes(cache.summary_path, pickle.dumps((tkey, te), protocol=pickle.HIGHEST_PROTOCOL))
+    except OSError:
+        pass
+    return te
 
 
 _FORK_STATE: dict = {}
 
 
 def _fork_worker(tracker):
-    st = _FORK_STATE
-    return tracker, _evaluate_tracker(st["store"], st["benchmark"], tracker, st["seqs"], st["proto"],
-                                      st["allow_missing"], st["seq_keys"])
-
-
-def _run_trackers(store, benchmark, names, seqs, proto, allow_missing, seq_keys, jobs):
-    """Trackers in parallel worker processes (fork: the sequences are inherited, only the small per-sequence
-    results travel back) when ``jobs > 1`` and the platform can fork; otherwise in this process."""
-    import multiprocessing as mp
-
-    if jobs > 1 and len(names) > 1 and "fork" in mp.get_all_start_methods():
-        _FORK_STATE.update(store=store, benchmark=benchmark, seqs=seqs, proto=proto, allow_missing=allow_missing,
-                           seq_keys=seq_keys)
-        try:
-            with mp.get_context("fork").Pool(min(jobs, len(names))) as pool:
-                return dict(pool.map(_fork_worker, names, chunksize=1))
-        finally:
-            _FORK_STATE.clear()
-    return {t: _evaluate_tracker(store, benchmark, t, seqs, proto, allow_missing, seq_keys) for t in names}
+    return tracker, _tracker_evaluation(tracker=tracker, **_FORK_STATE)
 
 
 def evaluate(sequences: Iterable[Sequence], store: ResultStore | str | Path, benchmark: str,
@@ -248,7 +297,7 @@ def evaluate(sequences: Iterable[Sequence], store: ResultStore | str | Path, ben
 
     ``protocol``: None (the benchmark's default), a name, or a `Protocol`. Missing result files raise a UserError
     naming the file unless ``allow_missing``; the protocol's ``missing`` rule then applies and the sequence is listed
-    in ``missing``.
+    in ``missing``. ``jobs > 1`` scores trackers in forked worker processes.
     """
     store = store if isinstance(store, ResultStore) else ResultStore(store)
     seqs = list(sequences)
@@ -268,48 +317,27 @@ def evaluate(sequences: Iterable[Sequence], store: ResultStore | str | Path, ben
     if not names:
         raise UserError(f"no tracker results for benchmark '{benchmark}'", store.root / benchmark)
     seq_keys = {s.name: _sequence_key(s) for s in seqs}
-    for t in names:
-        if not store.tracker_dir(benchmark, t).is_dir() and not allow_missing:
-            raise UserError(f"no results for tracker '{t}'", store.tracker_dir(benchmark, t))
-    per_tracker = _run_trackers(store, benchmark, names, seqs, proto, allow_missing, seq_keys, jobs)
     # pytracking's skip_missing_seq: a sequence missing for one tracker is excluded for all.
-    excluded_all = {n for t in per_tracker.values() for n, s in t[0].items() if s.excluded and n in t[1]}
-    ev = Evaluation(benchmark=benchmark, protocol=proto.name, sequences=[s.name for s in seqs])
+    excluded: set[str] = set()
+    if allow_missing and proto.missing == "exclude":
+        excluded = {s.name for t in names for s in seqs if not store.box_path(benchmark, t, s.name).is_file()}
     attr_key = hashlib.sha1(repr([(s.name, sorted((k, str(v)) for k, v in s.attributes.items()))
                                   for s in seqs]).encode()).hexdigest()
-    for t, (results, missing, keys) in per_tracker.items():
-        summary_path = store.root / CACHE_DIR / benchmark / t / f"{proto.name}-{proto.fingerprint()}.summary.pkl"
-        manifest = store.read_manifest(benchmark, t)
-        imported = (store.tracker_dir(benchmark, t) / "imported.json").is_file()
-        tkey = hashlib.sha1(repr((CACHE_VERSION, attr_key, sorted(excluded_all), notes_global, allow_missing,
-                                  [(s.name, keys[s.name]) for s in seqs], sorted(manifest.items(), key=str),
-                                  imported, _candidate_stats(store, benchmark, t, seqs))).encode()).hexdigest()
-        cached = _load_summary(summary_path, tkey)
-        if cached is not None:
-            ev.trackers[t] = cached
-            continue
-        te = TrackerEvaluation(tracker=t, missing=missing)
-        te.notes.extend(notes_global)
-        ordered = [results[s.name] for s in seqs if s.name not in excluded_all]
-        if excluded_all:
-            te.notes.append(f"{len(excluded_all)} sequences excluded for every tracker (missing somewhere)")
-        te.scores, te.curves, notes = combine_family(proto, ordered, seqs)
-        te.notes.extend(notes)
-        for s in ordered:
-            te.notes.extend(f"{s.name}: {n}" for n in s.notes)
-            te.per_sequence[s.name] = per_sequence_family(proto, s)
-        te.per_attribute = _per_attribute(proto, seqs, results, excluded_all)
-        te.failed = sorted(manifest.get("failures", {}) if isinstance(manifest.get("failures"), dict)
-                           else [f if isinstance(f, str) else f.get("sequence", str(f))
-                                 for f in manifest.get("failures", [])])
-        te.diagnostic = bool(manifest.get("diagnostic", False))
-        te.imported = imported
-        te.scores.update(_candidate_recall(store, benchmark, t, [s for s in seqs if s.name not in excluded_all]))
-        ev.trackers[t] = te
+    state = dict(store=store, benchmark=benchmark, seqs=seqs, proto=proto, allow_missing=allow_missing,
+                 seq_keys=seq_keys, excluded=excluded, notes_global=notes_global, attr_key=attr_key)
+    import multiprocessing as mp
+
+    if jobs > 1 and len(names) > 1 and "fork" in mp.get_all_start_methods():
+        _FORK_STATE.update(state)
         try:
-            atomic_write_bytes(summary_path, pickle.dumps((tkey, te), protocol=pickle.HIGHEST_PROTOCOL))
-        except OSError:
-            pass
+            with mp.get_context("fork").Pool(min(jobs, len(names))) as pool:
+                per_tracker = dict(pool.map(_fork_worker, names, chunksize=1))
+        finally:
+            _FORK_STATE.clear()
+    else:
+        per_tracker = {t: _tracker_evaluation(tracker=t, **state) for t in names}
+    ev = Evaluation(benchmark=benchmark, protocol=proto.name, sequences=[s.name for s in seqs])
+    ev.trackers = {t: per_tracker[t] for t in names}
     return ev
 
 
@@ -383,10 +411,13 @@ def _per_attribute(protocol: Protocol, seqs: list[Sequence], results: dict[str, 
         if s.name in excluded:
             continue
         for a, v in s.attributes.items():
-            try:
-                flag = bool(np.any(np.asarray(v, dtype=float) > 0))
-            except (TypeError, ValueError):
+            if isinstance(v, (bool, np.bool_, int, float)):
                 flag = bool(v)
+            else:
+                try:
+                    flag = bool(np.any(np.asarray(v, dtype=float) > 0))
+                except (TypeError, ValueError):
+                    flag = bool(v)
             if flag:
                 attrs.setdefault(a, []).append(results[s.name])
     out = {}

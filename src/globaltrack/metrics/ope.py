@@ -10,7 +10,7 @@ import numpy as np
 
 from globaltrack.errors import AnnotationError
 from globaltrack.metrics import boxes as bx
-from globaltrack.metrics.curves import count_above, count_below, score_curve
+from globaltrack.metrics.curves import grid_index, score_curve
 from globaltrack.metrics.grids import grid
 from globaltrack.metrics.protocols import Protocol
 
@@ -215,11 +215,11 @@ def _segment_counts(values: np.ndarray, seg: np.ndarray, n_seg: int, thresholds:
     Exactly the elementwise comparisons (NaN passes nothing)."""
     k = len(thresholds)
     if op in (">", ">="):
-        idx = np.searchsorted(thresholds, values, side="left" if op == ">" else "right")   # passes k' < idx
+        idx = grid_index(thresholds, values, side="left" if op == ">" else "right")   # passes k' < idx
         idx[np.isnan(values)] = 0
         hist = np.bincount(seg * (k + 1) + idx, minlength=n_seg * (k + 1)).reshape(n_seg, k + 1)
         return np.cumsum(hist[:, ::-1], axis=1)[:, ::-1][:, 1:]
-    idx = np.searchsorted(thresholds, values, side="left")                                 # passes k' >= idx
+    idx = grid_index(thresholds, values, side="left")                                 # passes k' >= idx
     idx[np.isnan(values)] = k
     hist = np.bincount(seg * (k + 1) + idx, minlength=n_seg * (k + 1)).reshape(n_seg, k + 1)
     return np.cumsum(hist, axis=1)[:, :k]
