@@ -9,6 +9,9 @@ from globaltrack.harness.cli import add_common_options, parse_options, register_
 
 EPILOG = """\
 examples:
+  # try it without downloading anything: write the synthetic benchmark, run two trackers on it
+  globaltrack synth --out data/synthetic && globaltrack run -b synthetic --root data/synthetic -t kcf,static
+
   # GlobalTrack and KCF on LaSOT's test split, 4 worker processes, results in ./results/lasot/<tracker>/
   globaltrack run -b lasot --root /data/LaSOT -t globaltrack -t kcf -j 4
 
