@@ -108,3 +108,46 @@ def test_help_has_examples(capsys):
     assert e.value.code == 0
     out = capsys.readouterr().out
     assert "examples:" in out and "--scheduler" in out and "NAME:KEY=VALUE" in out
+
+
+def _lasot_folder(root, names=("airplane-1", "basketball-1"), frames=12):
+    """A tiny LaSOT-layout dataset written by hand: <root>/<class>/<class>-<n>/img/00000001.jpg, groundtruth.txt,
+    full_occlusion.txt, out_of_view.txt (official test-split names, so the lasot adapter accepts them)."""
+    import numpy as np
+    from PIL import Image
+
+    for name in names:
+        d = root / name.split("-")[0] / name
+        (d / "img").mkdir(parents=True)
+        rows, occ = [], []
+        for i in range(frames):
+            im = np.zeros((48, 64, 3), np.uint8)
+            x, y = 10 + i, 12
+            im[y:y + 10, x:x + 8] = 255
+            Image.fromarray(im).save(d / "img" / f"{i + 1:08d}.jpg")
+            absent = i in (6, 7)
+            rows.append("0,0,0,0" if absent else f"{x},{y},8,10")
+            occ.append("1" if absent else "0")
+        (d / "groundtruth.txt").write_text("\n".join(rows) + "\n")
+        (d / "full_occlusion.txt").write_text(",".join(occ) + "\n")
+        (d / "out_of_view.txt").write_text(",".join("0" * frames) + "\n")
+    return root
+
+
+def test_run_on_a_lasot_layout_folder_and_its_malformed_annotation(tmp_path):
+    pytest.importorskip("globaltrack.benchmarks.lasot")
+    root = _lasot_folder(tmp_path / "LaSOT")
+    p = globaltrack("run", "-b", "lasot", "--root", root, "-t", "oracle,static", "--results", tmp_path / "r",
+                    "--sequences", "airplane-1,basketball-1", "--quiet")
+    assert p.returncode == 0, p.stderr
+    assert "oracle: 2 run, 0 reused, 0 failed" in p.stdout
+    boxes = (tmp_path / "r" / "lasot" / "oracle" / "airplane-1.txt").read_text().splitlines()
+    assert len(boxes) == 12 and boxes[0] == "10.0,12.0,8.0,10.0" and boxes[5] == "15.0,12.0,8.0,10.0"
+
+    gt = root / "airplane" / "airplane-1" / "groundtruth.txt"
+    lines = gt.read_text().splitlines()
+    lines[3] = "13,12,8"
+    gt.write_text("\n".join(lines) + "\n")
+    p = globaltrack("run", "-b", "lasot", "--root", root, "-t", "static", "--results", tmp_path / "r",
+                    "--sequences", "airplane-1,basketball-1")
+    _one_line_error(p, str(gt), ":4")
