@@ -151,3 +151,40 @@ def test_vot_test_passes_for_globaltrack_when_its_weights_exist(tmp_path):
     ws, _ = setup(tmp_path, "globaltrack", extra=["--opt", "device=cpu"])
     rc, out = vot(ws, "test", "globaltrack", timeout=500)
     assert rc == 0 and "Test concluded successfuly" in out, out[-2000:]
+
+
+@needs_vot
+def test_vot_setup_exports_a_registered_benchmark_with_absent_frames(tmp_path):
+    synthetic = pytest.importorskip("globaltrack.benchmarks.synthetic")
+    from globaltrack.benchmarks import load_sequences
+    from vot.region import Special
+    from vot.workspace import Workspace
+
+    root = synthetic.generate(tmp_path / "syn", seed=1, sequences=2, frames=100, size=(96, 72))
+    seqs = {s.name: s for s in load_sequences("synthetic", root)}
+    seq = max(seqs.values(), key=lambda s: int(s.absent.sum()))
+    if not seq.absent.any() or seq.absent[0]:
+        pytest.skip("the synthetic generator no longer gives a sequence with a later absence for this seed")
+    ws = tmp_path / "ws"
+    assert main(["vot-setup", "-w", str(ws), "-t", "static", "--benchmark", "synthetic", "--root", str(root),
+                 "--sequence-names", seq.name]) == 0
+    vseq = Workspace.load(str(ws)).dataset[seq.name]
+    assert len(vseq) == len(seq.frames)
+    for i in range(len(vseq)):
+        region = vseq.groundtruth(i)
+        if seq.absent[i]:
+            assert isinstance(region, Special)  # VOT's "0": target not visible
+        else:
+            assert np.allclose([region.x, region.y, region.width, region.height], seq.ground_truth[i], atol=1e-3)
+
+
+def test_sequences_without_a_first_box_are_skipped_with_a_note():
+    from globaltrack.interop.vot import from_sequences
+    from globaltrack.sequence import Sequence
+
+    good = Sequence("good", frames=["a.jpg", "b.jpg"], ground_truth=[[1, 2, 3, 4], [0, 0, 0, 0]], absent=[0, 1])
+    bad = Sequence("bad", frames=["a.jpg", "b.jpg"], ground_truth=[[0, 0, 0, 0], [1, 2, 3, 4]], absent=[1, 0])
+    notes = []
+    out = from_sequences([bad, good], notes)
+    assert [s.name for s in out] == ["good"] and out[0].groundtruth == ["1.0000,2.0000,3.0000,4.0000", "0"]
+    assert len(notes) == 1 and "'bad'" in notes[0]

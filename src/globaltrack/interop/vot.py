@@ -176,11 +176,17 @@ def find_vot_sequences(path: Path) -> list[VotSequenceSource]:
     return [read_vot_sequence(path / n) for n in names]
 
 
-def from_sequences(sequences) -> list[VotSequenceSource]:
+def from_sequences(sequences, notes: list[str] | None = None) -> list[VotSequenceSource]:
     """Our `Sequence` objects (any registered benchmark) as VOT sequences: rectangles ``x,y,w,h``; a frame marked
-    absent, or with no valid box, is written as ``0`` (the VOT special region "unknown/absent")."""
+    absent, or with no valid box, is written as ``0`` (the VOT special region "unknown/absent"). A sequence whose
+    first frame has no box cannot be initialised by the toolkit: it is skipped and a line added to ``notes``."""
     out = []
     for seq in sequences:
+        first = seq.ground_truth[0] if len(seq.ground_truth) else np.full(4, np.nan)
+        if seq.absent[0] or not np.all(np.isfinite(first)) or first[2] <= 0 or first[3] <= 0:
+            if notes is not None:
+                notes.append(f"skipped '{seq.name}': no target box on its first frame (VOT initialises there)")
+            continue
         if not seq.frames:
             raise UserError(f"sequence '{seq.name}' has no frame files")
         if len(seq.ground_truth) < len(seq.frames) and len(seq.ground_truth) <= 1:

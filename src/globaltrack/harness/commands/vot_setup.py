@@ -72,7 +72,12 @@ class VotSetup:
                 raise UserError("--benchmark needs --root (the dataset folder)")
             seqs = load_sequences(args.benchmark, args.root, split=args.split,
                                   names=split_list([args.sequence_names]) or None)
-            sources = from_sequences(seqs)
+            notes: list[str] = []
+            sources = from_sequences(seqs, notes)
+            for note in notes:
+                print(f"note: {note}")
+            if not sources:
+                raise UserError("no sequence left to export (see the notes above)")
         if args.frames is not None and args.frames < 2:
             raise UserError("--frames must be at least 2")
 
