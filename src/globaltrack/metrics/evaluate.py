@@ -396,7 +396,9 @@ def combine_family(protocol: Protocol, scores: list[SequenceScore], seqs: list[S
 
 def per_sequence_family(protocol: Protocol, s: SequenceScore) -> dict[str, float]:
     if protocol.family == "oxuva":
-        return longterm.oxuva_combine(protocol, [s])[0]
+        out = longterm.oxuva_combine(protocol, [s])[0]
+        out.update({k.lower(): float(s.arrays[k].sum()) for k in ("TP", "FN", "TN", "FP") if k in s.arrays})
+        return out
     if protocol.family == "vot-lt":
         return {"n_frames": float(len(s.arrays.get("overlaps", ())))}
     return per_sequence_scores(protocol, s)
