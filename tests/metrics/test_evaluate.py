@@ -122,3 +122,23 @@ def test_candidates_give_ar_at_k(tmp_path):
     sc = evaluate([seq], store, "x", ["T"], protocol="lasot").trackers["T"].scores
     # k=1: frame 0 misses at every IoU, frame 1 hits -> 0.5; k=5: both hit -> 1.0
     assert sc["ar@1"] == 0.5 and sc["ar@5"] == 1.0 and sc["recall@1"] == 0.5
+
+
+def test_vot_lt_through_the_store(tmp_path):
+    from globaltrack.results.store import SequenceResult
+
+    store = ResultStore(tmp_path)
+    seq = Sequence("s", ground_truth=[BOX] * 4, metadata={"image_size": (100, 100)})
+    # raster overlaps: frame 0 is the initialisation (0), then 1, 50/100 = 0.5, 0
+    boxes = np.array([BOX, BOX, [10, 10, 10, 5], [50, 50, 10, 10]], float)
+    store.write("v", "T", "s", SequenceResult(boxes, scores=np.array([1.0, 0.9, 0.6, 0.3])))
+    sc = evaluate([seq], store, "v", ["T"], protocol="vot-lt").trackers["T"].scores
+    # thresholds [inf, .9, .6, .3, 0, -inf]; best at .6: P = (1 + .5)/2 = .75, R = 1.5 / 4 = .375, F = .5
+    assert sc == {"f_score": pytest.approx(0.5), "lt_precision": 0.75, "lt_recall": 0.375}
+
+
+def test_first_frame_only_ground_truth_is_not_scored(tmp_path):
+    store = ResultStore(tmp_path)
+    _write(store, "x", "T", "t", [BOX] * 50)
+    te = evaluate([Sequence("t", ground_truth=[BOX])], store, "x", ["T"], protocol="trackingnet").trackers["T"]
+    assert np.isnan(te.scores["auc"]) and any("only the initial box" in n for n in te.notes)

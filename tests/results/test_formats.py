@@ -107,3 +107,18 @@ def test_import_maps_names_and_rejects_duplicates(tmp_path):
     np.savetxt(src / "Jogging.1.txt", BOXES, delimiter=",")
     with pytest.raises(Exception, match="two source files"):
         import_results("otb", "T", "pysot", src, results=tmp_path / "res", sequences=seqs)
+
+
+def test_import_otb_mat_aligns_start_frames(tmp_path):
+    sio = pytest.importorskip("scipy.io")
+    src = tmp_path / "mat"
+    src.mkdir()
+    full = np.vstack([BOXES, BOXES + 10])                  # 6 rows: a run from frame 1
+    cell = np.empty((1, 1), dtype=object)
+    cell[0, 0] = {"res": full, "type": "rect", "startFrame": 1.0}
+    sio.savemat(src / "Tiger1_X.mat", {"results": cell})
+    seq = Sequence("Tiger1", ground_truth=BOXES, metadata={"start_frame": 4})   # OPE from frame 4: 3 rows
+    rep = import_results("otb", "X", "otb-mat", src, results=tmp_path / "res", sequences=[seq])
+    got = ResultStore(tmp_path / "res").read_boxes("otb", "X", "Tiger1")
+    np.testing.assert_array_equal(got, BOXES + 10)
+    assert any("3 leading rows dropped" in n for n in rep["notes"])

@@ -181,6 +181,10 @@ def _prepare(protocol: Protocol, name: str, gt, absent, pred, metadata: dict | N
     """Alignment and per-sequence facts; returns (SequenceScore shell, pred, gt, visible, (W, H) per frame|None)."""
     metadata = metadata or {}
     gt = np.asarray(gt, dtype=np.float64).reshape(-1, 4)
+    if len(gt) <= 1:      # test splits that publish only the initial box (GOT-10k test, TrackingNet TEST)
+        return (SequenceScore(name, excluded=True, notes=["the ground truth has only the initial box: nothing to "
+                                                          "score locally (use the benchmark's server)"]),
+                None, None, None, None)
     if protocol.visibility == "cover" and metadata.get("cover") is not None:
         visible = np.asarray(metadata["cover"]).reshape(-1)[: len(gt)] > 0
     else:

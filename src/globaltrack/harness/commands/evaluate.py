@@ -44,7 +44,7 @@ def format_table(evaluation) -> str:
 class Evaluate:
     @staticmethod
     def add_arguments(parser):
-        add_common_options(parser, sequences=True, trackers=True)
+        add_common_options(parser, sequences=True, trackers=True, jobs=True)
         parser.add_argument("--annos", help="annotation folder, when it differs from --root (e.g. the LaSOT "
                                             "toolkit's annos/)")
         parser.add_argument("--protocol", "-p", help="protocol (default: the benchmark's official one); "
@@ -77,7 +77,7 @@ class Evaluate:
         seqs = load_sequences(args.benchmark, args.root, args.split, names, **opts)
         trackers = split_list(args.trackers) or None
         ev = evaluate(seqs, args.results, args.benchmark, trackers, protocol=args.protocol,
-                      allow_missing=args.allow_missing)
+                      allow_missing=args.allow_missing, jobs=args.jobs)
         print(format_table(ev))
         if args.json:
             write_json(ev, args.json)

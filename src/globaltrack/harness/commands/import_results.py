@@ -111,11 +111,23 @@ def import_results(benchmark, tracker, fmt, src, results="results", root=None, s
             if seq is None:
                 raise UserError("importing OxUvA predictions needs --root (image sizes and init frames)")
             boxes, present, scores = _oxuva_to_frames(raw, seq)
-        if raw.start_frame != 1:
-            notes.append(f"{name}: results start at frame {raw.start_frame} (startFrame)")
+        seq_start = int(seq.metadata.get("start_frame", 1)) if seq is not None else 1
+        if raw.start_frame != 1 or seq_start != 1:
+            offset = seq_start - raw.start_frame
+            if seq is not None and offset > 0 and len(boxes) == len(seq.ground_truth) + offset:
+                # e.g. a tracker run on Tiger1 from frame 1 while the benchmark's OPE starts at frame 6
+                boxes = boxes[offset:]
+                present = None if present is None else present[offset:]
+                scores = None if scores is None else scores[offset:]
+                notes.append(f"{name}: results start at frame {raw.start_frame}, the sequence at {seq_start}: "
+                             f"{offset} leading rows dropped")
+            elif offset:
+                notes.append(f"{name}: results start at frame {raw.start_frame}, the sequence at {seq_start}")
+
         if seq is not None and len(boxes) != len(seq.ground_truth):
             notes.append(f"{name}: {len(boxes)} rows, ground truth {len(seq.ground_truth)}")
-        store.write(benchmark, tracker, name, SequenceResult(boxes, scores=scores, present=present, times=raw.times))
+        times = raw.times if raw.times is None or len(raw.times) == len(boxes) else None
+        store.write(benchmark, tracker, name, SequenceResult(boxes, scores=scores, present=present, times=times))
         written += 1
     if sequences is not None:
         missing = sorted(s.name for s in sequences if canonical_name(s.name) not in seen)

@@ -49,15 +49,16 @@ class VotSetup:
     def run(args):
         from globaltrack.interop.vot import TrackerEntry, find_vot_sequences, from_sequences, setup_workspace, \
             tracker_identifier
-        from globaltrack.trackers import TRACKERS, tracker_availability
+        from globaltrack.trackers import TRACKERS, create_tracker
 
         names = split_list(args.trackers)
         for n in names:
             TRACKERS.get(n)  # unknown names fail here, listing the known ones
-            ok, why = tracker_availability(n)
-            if not ok:
-                raise UserError(f"tracker '{n}' is unavailable here: {why}")
         options = tracker_options(names, args.opt)
+        for n in names:
+            # build each tracker once with its options: a missing weight/ONNX file or a bad option is reported
+            # here in one line, not later inside the toolkit's tracker log
+            create_tracker(n, **options[n])
         entries = [TrackerEntry(tracker_identifier(n), n, options[n]) for n in names]
 
         sources = None
