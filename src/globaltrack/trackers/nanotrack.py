@@ -77,7 +77,17 @@ class NanoTrack(OpenCVTracker):
         params.neckhead = self.head
 
         def make():
-            return cv2.TrackerNano_create(params)
+            # OpenCV 5's DNN warns on every load that the new graph engine ignores preferable targets; the warning
+            # is about the CPU default we use anyway, so keep the log quiet while the networks load
+            logging = getattr(getattr(cv2, "utils", None), "logging", None)
+            if logging is None:
+                return cv2.TrackerNano_create(params)
+            level = logging.getLogLevel()
+            logging.setLogLevel(min(level, logging.LOG_LEVEL_ERROR))
+            try:
+                return cv2.TrackerNano_create(params)
+            finally:
+                logging.setLogLevel(level)
 
         self._ctor = make
         try:  # load the networks now, so that a bad file fails at construction with one line
