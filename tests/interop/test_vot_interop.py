@@ -213,3 +213,20 @@ def test_sequences_without_a_first_box_are_skipped_with_a_note():
     out = from_sequences([bad, good], notes)
     assert [s.name for s in out] == ["good"] and out[0].groundtruth == ["1.0000,2.0000,3.0000,4.0000", "0"]
     assert len(notes) == 1 and "'bad'" in notes[0]
+
+
+@needs_vot
+def test_integrated_stack_is_named_not_downloaded_and_a_stack_change_needs_force(tmp_path, capsys):
+    from vot.stack import list_integrated_stacks
+
+    assert "vot2022/longterm" in list_integrated_stacks()
+    ws = tmp_path / "ws"
+    assert main(["vot-setup", "-w", str(ws), "-t", "kcf", "--stack", "vot2022/longterm"]) == 0
+    assert "stack: vot2022/longterm" in (ws / "config.yaml").read_text()
+    assert (ws / "sequences").is_dir() and not any((ws / "sequences").iterdir())  # the toolkit downloads later
+    assert main(["vot-setup", "-w", str(ws), "-t", "kcf", "--stack", "vot2020/shortterm"]) == 2
+    assert main(["vot-setup", "-w", str(ws), "-t", "kcf", "--stack", "no/such_stack"]) == 2
+    err = capsys.readouterr().err
+    assert "--force" in err and "unknown VOT stack 'no/such_stack'" in err
+    assert main(["vot-setup", "-w", str(ws), "-t", "kcf", "--stack", "vot2020/shortterm", "--force"]) == 0
+    assert "stack: vot2020/shortterm" in (ws / "config.yaml").read_text()

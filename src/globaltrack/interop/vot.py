@@ -2,8 +2,8 @@
 
 A workspace, as ``vot.workspace.Workspace`` reads it:
 
-- ``config.yaml``: ``stack`` (an integrated stack name such as ``vot2022/lt``, or a stack file relative to the
-  workspace), ``registry`` (tracker registry files, ``./trackers.ini``), ``sequences`` (default ``sequences``);
+- ``config.yaml``: ``stack`` (an integrated stack name such as ``vot2022/longterm``, or a stack file relative to
+  the workspace), ``registry`` (tracker registry files, ``./trackers.ini``), ``sequences`` (default ``sequences``);
 - ``trackers.ini``: one section per tracker: ``protocol = traxpython`` and ``command``. ``vot/tracker/adapters.py``
   runs a command that is not a bare module name as ``python -c "import sys; <paths> <command>"``, so the command is
   a Python statement calling `globaltrack.interop.trax_server.main` with the tracker name and options;
@@ -259,7 +259,7 @@ def setup_workspace(workspace: str | Path, trackers: list[TrackerEntry], stack: 
 
     ``stack="local"``: write ``stack.yaml`` (`LOCAL_STACK_YAML`) and the given ``sequences`` (required) into
     ``sequences/``. Any other value is passed to the toolkit as the stack (an integrated stack such as
-    ``vot2022/lt``, whose dataset the toolkit downloads on first use, or a stack file path).
+    ``vot2022/longterm``, whose dataset the toolkit downloads on first use, or a stack file path).
     """
     from vot.stack import resolve_stack  # fails early, with the toolkit's own resolution, on an unknown stack
 
@@ -280,7 +280,8 @@ def setup_workspace(workspace: str | Path, trackers: list[TrackerEntry], stack: 
     else:
         stack_file = resolve_stack(stack, str(workspace))
         if stack_file is None:
-            raise UserError(f"unknown VOT stack '{stack}' (an integrated stack name such as vot2022/lt, or a file)")
+            raise UserError(f"unknown VOT stack '{stack}' (an integrated stack name such as vot2022/longterm, "
+                            "or a stack file)")
         stack_ref = stack
         if sequences:
             raise UserError("--sequences/--benchmark apply to the local stack only; an integrated stack brings its "

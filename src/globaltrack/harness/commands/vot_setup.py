@@ -36,7 +36,7 @@ class VotSetup:
                             help="tracker option; NAME: restricts it to one tracker")
         parser.add_argument("--stack", default="local",
                             help="'local' (default: a one-experiment long-term stack over --sequences), or a VOT "
-                                 "integrated stack such as vot2022/lt (the toolkit downloads its dataset)")
+                                 "integrated stack such as vot2022/longterm (the toolkit downloads its dataset)")
         parser.add_argument("--sequences", help="local stack: a VOT sequence folder or a folder of them")
         add_common_options(parser, benchmark=True, root=True, results=False)
         parser.add_argument("--sequence-names", dest="sequence_names",
