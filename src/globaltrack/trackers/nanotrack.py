@@ -20,8 +20,10 @@ from globaltrack.trackers.base import Prediction
 from globaltrack.trackers.opencv_trackers import INSTALL_HINT, OpenCVSpec, OpenCVTracker, check_init_box, \
     integer_rect, to_bgr
 
-SPEC = OpenCVSpec("nanotrack", "Nano", "NanoTrack v2 via cv2.TrackerNano; options backbone=ONNX head=ONNX (or models=DIR)")
-USAGE = "pass --opt backbone=PATH/nanotrack_backbone_sim.onnx --opt head=PATH/nanotrack_head_sim.onnx (or --opt models=DIR)"
+SPEC = OpenCVSpec("nanotrack", "Nano",
+                  "NanoTrack v2 via cv2.TrackerNano; options backbone=ONNX head=ONNX (or models=DIR)")
+USAGE = ("pass --opt backbone=PATH/nanotrack_backbone_sim.onnx --opt head=PATH/nanotrack_head_sim.onnx "
+         "(or --opt models=DIR)")
 
 
 def nanotrack_availability() -> tuple[bool, str]:

@@ -30,7 +30,8 @@ INSTALL_HINT = ("install OpenCV's contrib build: pip uninstall -y opencv-python 
 
 @dataclass(frozen=True)
 class OpenCVSpec:
-    """Where a tracker's constructor lives: ``cv2.Tracker<cv_name>_create`` or ``cv2.legacy.Tracker<cv_name>_create``."""
+    """Where a tracker's constructor lives: ``cv2.Tracker<cv_name>_create`` or
+    ``cv2.legacy.Tracker<cv_name>_create``."""
 
     name: str
     cv_name: str
