@@ -16,6 +16,7 @@ Usage: python bench/metrics.py [--trackers 10] [--jobs 2]
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import tempfile
@@ -94,26 +95,33 @@ def main(argv=None) -> int:
         if not (tmp / "lasot" / trackers[-1]).is_dir():
             build(tmp, seqs, args.trackers)
         shutil.rmtree(tmp / ".cache", ignore_errors=True)
+        c0 = os.times()
         t0 = time.perf_counter()
         ev = evaluate(seqs, tmp, "lasot", trackers, protocol="lasot", jobs=args.jobs)
         t_cold = time.perf_counter() - t0
+        c1 = os.times()
+        cpu_cold = (c1.user + c1.system + c1.children_user + c1.children_system) - \
+            (c0.user + c0.system + c0.children_user + c0.children_system)
         t0 = time.perf_counter()
         ev2 = evaluate(seqs, tmp, "lasot", trackers, protocol="lasot", jobs=args.jobs)
         t_warm = time.perf_counter() - t0
         assert all(ev.trackers[t].scores == ev2.trackers[t].scores for t in trackers)
+        c0 = time.process_time()
         t0 = time.perf_counter()
         ref = got10k_reference(tmp, seqs, trackers)
         t_ref = time.perf_counter() - t0
+        cpu_ref = time.process_time() - c0
         ev_g = evaluate(seqs, tmp, "lasot", trackers, protocol="got10k-lasot", jobs=args.jobs)
     finally:
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
     print(f"workload: {len(trackers)} trackers x {len(seqs)} sequences x {frames} frames "
           f"(ground truth loaded in {t_gt:.2f} s, not counted)")
-    print(f"{'':34s}{'seconds':>10s}")
-    print(f"{'globaltrack evaluate, cold':34s}{t_cold:10.2f}")
+    print(f"{'':34s}{'wall s':>10s}{'CPU s':>10s}")
+    print(f"{f'globaltrack evaluate, cold (jobs={args.jobs})':34s}{t_cold:10.2f}{cpu_cold:10.2f}")
     print(f"{'globaltrack evaluate, unchanged':34s}{t_warm:10.3f}")
-    print(f"{'got10k functions (np.loadtxt)':34s}{t_ref:10.2f}")
+    print(f"{'got10k functions (np.loadtxt)':34s}{t_ref:10.2f}{cpu_ref:10.2f}")
+    print(f"load average during the run: {os.getloadavg()[0]:.1f} (the machine has {os.cpu_count()} cores)")
     diff = max(abs(ev_g.trackers[t].scores[k] - ref[t][k]) for t in trackers for k in ("auc", "precision",
                                                                                        "norm_precision"))
     print(f"max |got10k-lasot - got10k functions| over trackers and AUC/P/NP: {diff:.2e}")

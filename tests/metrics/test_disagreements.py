@@ -215,3 +215,15 @@ def test_17_speed_aggregation():
     b = score_sequence(pb, "b", np.array(gt[:2]), np.zeros(2, bool), np.array(gt[:2]), md, np.array([1.0, 0.5]))
     # GOT-10k: pooled over frames: (2 + 10 + 10 + 1 + 2) / 5
     assert combine(pb, [a, b])[0]["fps"] == pytest.approx(5.0, abs=1e-12)
+
+
+def test_18_pytracking_float32_curves():
+    # 3 frames: frame 0 = GT (IoU 1), frames 1-2 miss (IoU 0): the curve is 1/3 at the 20 thresholds below 1, 0 at 1.
+    gt = [BOX] * 3
+    pred = [BOX, [50.0, 50.0, 10.0, 10.0], [50.0, 50.0, 10.0, 10.0]]
+    s, scores, _, curves = run("pytracking", gt, pred)
+    # pytracking divides in float32: float32(1) / float32(3) = 0.3333333432674408 (not 0.3333333333333333)
+    assert curves["success"][0] == np.float32(1) / np.float32(3) and curves["success"].dtype == np.float32
+    # AUC: float32 mean of 20 x float32(1/3) and one 0 -> within 1e-7 of 20/63, but not the float64 value
+    assert scores["auc"] == pytest.approx(20 / 63, abs=1e-7) and scores["auc"] != 20 / 63
+    assert run("lasot", gt, pred)[1]["auc"] == pytest.approx(20 / 63, abs=1e-15)   # float64 elsewhere

@@ -36,7 +36,11 @@ class SequenceScore:
         memo = self.__dict__.setdefault("_curve_memo", {})      # combine and per-attribute reuse the rates
         if name not in memo:
             with np.errstate(divide="ignore", invalid="ignore"):
-                memo[name] = self.counts[name] / self.denominator
+                if self.info.get("curve_dtype") == "float32":
+                    # pytracking: (err > thr).sum(0).float() / seq_length, a float32 division
+                    memo[name] = self.counts[name].astype(np.float32) / np.float32(self.denominator)
+                else:
+                    memo[name] = self.counts[name] / self.denominator
         return memo[name]
 
 
@@ -305,6 +309,8 @@ def score_sequences(protocol: Protocol, items) -> list[SequenceScore]:
         if n_removed[j]:
             out.notes.append(f"{int(n_removed[j])} frames removed from the denominator")
         out.denominator = int(denominators[j])
+        if protocol.curve_dtype != "float64":
+            out.info["curve_dtype"] = protocol.curve_dtype
         out.counts = {"success": succ[j], "precision": prec[j], "norm_precision": norm[j]}
         out.sums = {"iou_sum": float(iou_sum[j]), "n": float(out.denominator), "sr50": float(sr50[j]),
                     "sr75": float(sr75[j])}

@@ -8,7 +8,7 @@ _PYT = dict(
     absent="fail", absent_center="fail", absent_norm_center="success",
     norm_center="gt_wh", success_grid="success21_torch", success_op=">", precision_grid="precision51",
     norm_grid="norm51", auc="mean", precision_score="at:20", norm_precision_score="at:0.2", ope_start=True,
-    missing="exclude",
+    missing="exclude", curve_dtype="float32",
 )
 
 register_protocol(Protocol(
