@@ -95,19 +95,19 @@ def test_cli_import_then_evaluate_otb_json(shared, tmp_path, capsys):
     res = tmp_path / "results"
     assert main(["import", "--benchmark", "otb", "--annos", str(annos), "--tracker", "DaSiamRPN", "--format",
                  "pysot", "--results", str(res), str(src)]) == 0
-    meta = json.loads((res / "otb" / "DaSiamRPN" / "imported.json").read_text())
+    meta = json.loads((res / "otb2015" / "DaSiamRPN" / "imported.json").read_text())   # registered name
     assert meta["format"] == "pysot" and meta["sequences"] == 100
     out = tmp_path / "ev.json"
     assert main(["evaluate", "--benchmark", "otb", "--annos", str(annos), "--results", str(res), "--protocol",
                  "pysot", "--json", str(out)]) == 0
     js = json.loads(out.read_text())
-    assert js["benchmark"] == "otb" and js["protocol"] == "pysot"
+    assert js["benchmark"] == "otb2015" and js["protocol"] == "pysot"
     assert round(js["trackers"]["DaSiamRPN"]["auc"], 4) == 0.6578       # SOURCES.md reference
     assert set(js["trackers"]["DaSiamRPN"]) >= {"auc", "precision", "norm_precision", "sr50"}
     printed = capsys.readouterr().out
     assert "DaSiamRPN*" in printed and "0.6578" in printed
     # a missing file is a one-line user error naming it
-    (res / "otb" / "DaSiamRPN" / "Biker.txt").unlink()
+    (res / "otb2015" / "DaSiamRPN" / "Biker.txt").unlink()
     assert main(["evaluate", "--benchmark", "otb", "--annos", str(annos), "--results", str(res)]) == 2
     assert "Biker.txt" in capsys.readouterr().err
 

@@ -100,8 +100,8 @@ def test_import_maps_names_and_rejects_duplicates(tmp_path):
     seqs = [Sequence("Jogging-1", ground_truth=BOXES), Sequence("Jogging-2", ground_truth=BOXES)]
     rep = import_results("otb", "T", "pysot", src, results=tmp_path / "res", sequences=seqs)
     assert rep["imported"] == 1
-    assert (tmp_path / "res" / "otb" / "T" / "Jogging-1.txt").is_file()
-    meta = json.loads((tmp_path / "res" / "otb" / "T" / "imported.json").read_text())
+    assert (tmp_path / "res" / "otb2015" / "T" / "Jogging-1.txt").is_file()
+    meta = json.loads((tmp_path / "res" / "otb2015" / "T" / "imported.json").read_text())
     assert meta["format"] == "pysot" and any("Unknown" in n for n in meta["notes"])
     assert any("Jogging-2" in n for n in meta["notes"])
     np.savetxt(src / "Jogging.1.txt", BOXES, delimiter=",")
@@ -119,6 +119,6 @@ def test_import_otb_mat_aligns_start_frames(tmp_path):
     sio.savemat(src / "Tiger1_X.mat", {"results": cell})
     seq = Sequence("Tiger1", ground_truth=BOXES, metadata={"start_frame": 4})   # OPE from frame 4: 3 rows
     rep = import_results("otb", "X", "otb-mat", src, results=tmp_path / "res", sequences=[seq])
-    got = ResultStore(tmp_path / "res").read_boxes("otb", "X", "Tiger1")
+    got = ResultStore(tmp_path / "res").read_boxes("otb2015", "X", "Tiger1")
     np.testing.assert_array_equal(got, BOXES + 10)
     assert any("3 leading rows dropped" in n for n in rep["notes"])

@@ -48,10 +48,23 @@ def default_protocol_name(benchmark: str, sequences: list[Sequence]) -> str:
     raise UserError(f"no default protocol known for benchmark '{benchmark}'; pass --protocol")
 
 
+def canonical_benchmark(benchmark: str) -> str:
+    """The registered name of a benchmark given by alias (``otb100`` -> ``otb2015``); unknown names unchanged."""
+    try:
+        from globaltrack.benchmarks import BENCHMARKS
+
+        return BENCHMARKS.get(benchmark).name
+    except UserError:
+        return benchmark
+
+
 def resolve_protocol(protocol, benchmark: str, sequences: list[Sequence]) -> Protocol:
     if protocol is None:
         protocol = default_protocol_name(benchmark, sequences)
-    return get_protocol(protocol).for_benchmark(benchmark)
+    proto = get_protocol(protocol)
+    # variants are keyed by the toolkit's dataset names; try the name as given, then the registered one
+    variant = proto.for_benchmark(benchmark)
+    return variant if variant is not proto else proto.for_benchmark(canonical_benchmark(benchmark))
 
 
 def _sequence_key(seq: Sequence) -> str:

@@ -69,6 +69,7 @@ class Evaluate:
         if not args.root and not args.annos:
             raise UserError("--root (the dataset or annotation folder) is required")
         from globaltrack.benchmarks import load_sequences
+        from globaltrack.metrics.evaluate import canonical_benchmark
 
         opts = {}
         if args.annos:
@@ -76,7 +77,8 @@ class Evaluate:
         names = split_list([args.sequences]) if args.sequences else None
         seqs = load_sequences(args.benchmark, args.root, args.split, names, **opts)
         trackers = split_list(args.trackers) or None
-        ev = evaluate(seqs, args.results, args.benchmark, trackers, protocol=args.protocol,
+        # results live under the registered name, as `globaltrack run` writes them
+        ev = evaluate(seqs, args.results, canonical_benchmark(args.benchmark), trackers, protocol=args.protocol,
                       allow_missing=args.allow_missing, jobs=args.jobs)
         print(format_table(ev))
         if args.json:

@@ -77,6 +77,9 @@ def import_results(benchmark, tracker, fmt, src, results="results", root=None, s
     from globaltrack.results.formats import canonical_name, read_results
     from globaltrack.results.store import ResultStore, SequenceResult
 
+    from globaltrack.metrics.evaluate import canonical_benchmark
+
+    benchmark = canonical_benchmark(benchmark)      # the folder `globaltrack run` and `evaluate` use
     raws = read_results(fmt, src, tracker=source_tracker or tracker, repetition=repetition)
     if not raws:
         raise UserError(f"no {fmt} result files found", src)
