@@ -53,6 +53,7 @@ class Protocol:
     aggregation: str = "sequence_mean"    # | "frame_pooled" (GOT-10k)
     drop_empty_sequences: bool = False    # MATLAB plot_draw_save: drop sequences whose curve sums to <= eps
     metrics: tuple[str, ...] = ("auc", "precision", "norm_precision", "sr50")
+    primary_metric: str = "auc"           # the ranking key (OxUvA ranks by MaxGM, GOT-10k by AO, VOT-LT by F)
     curve_dtype: str = "float64"          # "float32": pytracking keeps per-sequence curves and their mean in float32
     missing: str = "zeros"                # --allow-missing: "zeros" (all-zero prediction) | "exclude" (for all)
     speed: str = "none"                   # "none" | "sequence_mean" (got10k OTB) | "pooled" (GOT-10k)

@@ -12,6 +12,13 @@ def format_table(evaluation) -> str:
     cols = [c for c in _COLUMNS if any(c in t.scores for t in evaluation.trackers.values())]
     cols += sorted({k for t in evaluation.trackers.values() for k in t.scores if k not in cols})
     key = cols[0] if cols else "auc"
+    try:
+        from globaltrack.metrics.protocols import get_protocol
+
+        primary = get_protocol(evaluation.protocol).primary_metric
+        key = primary if primary in cols else key
+    except Exception:  # noqa: BLE001 - a custom protocol object not in the registry
+        pass
     width = max([len("tracker")] + [len(n) + 2 for n in evaluation.trackers])
     lines = [f"{evaluation.benchmark} / protocol {evaluation.protocol} ({len(evaluation.sequences)} sequences)",
              "tracker".ljust(width) + "".join(c.rjust(15) for c in cols)]

@@ -33,5 +33,5 @@ register_protocol(Protocol(
     source="got-10k/toolkit got10k/experiments/got10k.py",
     **{**_OTB, "first_frame": "drop", "bounds": "image", "length": "equal", "absent": "exclude",
        "aggregation": "frame_pooled", "success_grid": "success101", "speed": "pooled",
-       "visibility": "cover", "metrics": ("ao", "sr50", "sr75")},
+       "visibility": "cover", "metrics": ("ao", "sr50", "sr75"), "primary_metric": "ao"},
     ))

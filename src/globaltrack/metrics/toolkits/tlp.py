@@ -9,4 +9,4 @@ register_protocol(Protocol(
     iou="inclusive", first_frame="gt", carry_forward="none", length="truncate_or_error", valid_gt="all4",
     absent="evaluate", invalid_denominator=False, invalid_center="fail", invalid_norm_center="fail",
     success_grid="success101", success_op=">", precision_grid="precision51", auc="mean", precision_score="at:20",
-    metrics=("sr50", "auc", "precision"), missing="zeros"))
+    metrics=("sr50", "auc", "precision"), missing="zeros", primary_metric="sr50"))
