@@ -232,7 +232,7 @@ def _tracker_evaluation(store: ResultStore, benchmark: str, tracker: str, seqs: 
                 raise UserError(f"missing result file for sequence '{seq.name}' of tracker '{tracker}' "
                                 "(use --allow-missing to score it as the toolkit does)", path)
             missing.append(seq.name)
-            keys[seq.name] = "missing"
+            keys[seq.name] = "missing:" + seq_keys[seq.name]     # still depends on the ground truth
             continue
         side_path, side_digest, side_data = "", "", None
         if side:
