@@ -142,3 +142,14 @@ def test_first_frame_only_ground_truth_is_not_scored(tmp_path):
     _write(store, "x", "T", "t", [BOX] * 50)
     te = evaluate([Sequence("t", ground_truth=[BOX])], store, "x", ["T"], protocol="trackingnet").trackers["T"]
     assert np.isnan(te.scores["auc"]) and any("only the initial box" in n for n in te.notes)
+
+
+def test_protocol_override_and_cli_set(tmp_path):
+    from globaltrack.metrics.protocols import get_protocol, override
+
+    p = override(get_protocol("oxuva"), {"bootstrap_trials": "20", "iou_threshold": "0.7"})
+    assert p.bootstrap_trials == 20 and p.iou_threshold == 0.7 and p.name.startswith("oxuva+")
+    with pytest.raises(UserError, match="unknown protocol field"):
+        override(p, {"nope": "1"})
+    with pytest.raises(UserError, match="expects a int"):
+        override(p, {"bootstrap_trials": "many"})

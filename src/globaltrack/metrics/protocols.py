@@ -95,3 +95,35 @@ def get_protocol(name: "str | Protocol") -> Protocol:
 
 def protocol_names() -> list[str]:
     return PROTOCOLS.names()
+
+
+def override(protocol: Protocol, options: dict[str, str]) -> Protocol:
+    """A copy of ``protocol`` with fields set from strings (CLI ``--set FIELD=VALUE``), typed like the defaults;
+    the name gets a ``+field=value`` suffix so caches and reports keep them apart."""
+    from dataclasses import fields
+
+    from globaltrack.errors import UserError
+
+    known = {f.name: f for f in fields(Protocol)}
+    changes = {}
+    for k, v in options.items():
+        if k not in known or k in ("name", "variants"):
+            raise UserError(f"unknown protocol field '{k}'; fields: {', '.join(sorted(set(known) - {'variants'}))}")
+        current = getattr(protocol, k)
+        try:
+            if isinstance(current, bool):
+                if v.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                    raise ValueError(v)
+                changes[k] = v.lower() in ("true", "1", "yes")
+            elif isinstance(current, int):
+                changes[k] = int(v)
+            elif isinstance(current, float):
+                changes[k] = float(v)
+            elif isinstance(current, tuple):
+                changes[k] = tuple(x.strip() for x in v.split(",") if x.strip())
+            else:
+                changes[k] = v
+        except ValueError:
+            raise UserError(f"protocol field '{k}' expects a {type(current).__name__}, got '{v}'") from None
+    suffix = "".join(f"+{k}={v}" for k, v in sorted(options.items()))
+    return replace(protocol, name=protocol.name + suffix, **changes)

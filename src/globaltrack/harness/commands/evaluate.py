@@ -59,6 +59,9 @@ class Evaluate:
         parser.add_argument("--json", metavar="FILE", help="write the scores as JSON")
         parser.add_argument("--allow-missing", action="store_true",
                             help="score missing result files as the protocol's toolkit does instead of failing")
+        parser.add_argument("--set", action="append", metavar="FIELD=VALUE", dest="protocol_options",
+                            help="override a protocol field, e.g. --set bootstrap_trials=100 (OxUvA) or "
+                                 "--set iou_threshold=0.7 (repeatable)")
         parser.add_argument("--list-protocols", action="store_true", help="list protocols and exit")
 
     @staticmethod
@@ -84,8 +87,16 @@ class Evaluate:
         names = split_list([args.sequences]) if args.sequences else None
         seqs = load_sequences(args.benchmark, args.root, args.split, names, **opts)
         trackers = split_list(args.trackers) or None
+        protocol = args.protocol
+        if args.protocol_options:
+            from globaltrack.harness.cli import parse_options
+            from globaltrack.metrics.evaluate import resolve_protocol
+            from globaltrack.metrics.protocols import override
+
+            base = resolve_protocol(protocol, canonical_benchmark(args.benchmark), seqs)
+            protocol = override(base, parse_options(args.protocol_options))
         # results live under the registered name, as `globaltrack run` writes them
-        ev = evaluate(seqs, args.results, canonical_benchmark(args.benchmark), trackers, protocol=args.protocol,
+        ev = evaluate(seqs, args.results, canonical_benchmark(args.benchmark), trackers, protocol=protocol,
                       allow_missing=args.allow_missing, jobs=args.jobs)
         print(format_table(ev))
         if args.json:
