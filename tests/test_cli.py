@@ -141,6 +141,9 @@ def test_run_on_a_lasot_layout_folder_and_its_malformed_annotation(tmp_path):
                     "--sequences", "airplane-1,basketball-1", "--quiet")
     assert p.returncode == 0, p.stderr
     assert "oracle: 2 run, 0 reused, 0 failed" in p.stdout
+    full_split = globaltrack("run", "-b", "lasot", "--root", root, "-t", "static", "--results", tmp_path / "r2")
+    assert full_split.returncode == 0  # a partial dataset is a warning (one plain line), not an error
+    assert "Warning" not in full_split.stderr and "warning: lasot split 'test': 278 of 280" in full_split.stderr
     boxes = (tmp_path / "r" / "lasot" / "oracle" / "airplane-1.txt").read_text().splitlines()
     assert len(boxes) == 12 and boxes[0] == "10.0,12.0,8.0,10.0" and boxes[5] == "15.0,12.0,8.0,10.0"
 

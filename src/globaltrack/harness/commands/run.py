@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import argparse
+import sys
+import warnings
 from pathlib import Path
 
 from globaltrack.errors import UserError
@@ -98,7 +100,11 @@ class Run:
         if args.scheduler and args.backend != "dask":
             raise UserError("--scheduler needs --backend dask")
         names = split_list([args.sequences]) if args.sequences else None
-        sequences = load_sequences(args.benchmark, root, split=args.split, names=names)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            sequences = load_sequences(args.benchmark, root, split=args.split, names=names)
+        for w in caught:  # adapters warn about partial datasets: one plain line each, not Python's warning format
+            print(f"globaltrack run: warning: {w.message}", file=sys.stderr)
         from globaltrack.benchmarks import BENCHMARKS
 
         benchmark = BENCHMARKS.get(args.benchmark).name  # the canonical name, not an alias, names the folder
