@@ -148,6 +148,8 @@ def test_failure_isolation_raise_and_nan(tiny_sequences, tmp_path):
     assert not summary.ok and summary.n_failed == 1 and "1 sequence(s) failed" in str(summary)
     reason = store.read_manifest("synthetic", "test-harness-faulty")["failures"][raise_on]
     assert reason.startswith("frame index 5: RuntimeError: faulty tracker raised on purpose")
+    tb = store.read_manifest("synthetic", "test-harness-faulty")["failure_tracebacks"][raise_on]
+    assert "in update" in tb and "raise RuntimeError" in tb
     assert len(summary.done["test-harness-faulty"]) == 3
     assert raise_on not in store.sequences("synthetic", "test-harness-faulty")
     assert store.read_key("synthetic", "test-harness-faulty", raise_on) is None

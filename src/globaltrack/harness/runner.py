@@ -359,6 +359,9 @@ class _TrackerRun:
             m["sequences"]["failed"] += 1
             m["failures"][outcome.sequence] = outcome.failure
             m["speed"]["per_sequence"].pop(outcome.sequence, None)
+            if outcome.remote_traceback:
+                # where in the tracker it broke, for whoever debugs it (the last lines are the useful ones)
+                m.setdefault("failure_tracebacks", {})[outcome.sequence] = outcome.remote_traceback[-4000:]
         self._update_mean()
         self.write()
 
