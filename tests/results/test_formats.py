@@ -122,3 +122,17 @@ def test_import_otb_mat_aligns_start_frames(tmp_path):
     got = ResultStore(tmp_path / "res").read_boxes("otb2015", "X", "Tiger1")
     np.testing.assert_array_equal(got, BOXES + 10)
     assert any("3 leading rows dropped" in n for n in rep["notes"])
+
+
+@pytest.mark.parametrize("bad,line", [(b"1,2,3,4\n1,2,3\n", 2), (b"1,2,3,4\n1,,3,4\n", 2), (b"1,2,3,4,5\n", 1)])
+def test_malformed_rows_are_errors_not_nan(tmp_path, bad, line):
+    from globaltrack.metrics.evaluate import _parse_many
+
+    with pytest.raises(AnnotationError, match=rf"r\.txt:{line}"):
+        F.parse_box_bytes(bad, tmp_path / "r.txt")
+    with pytest.raises(AnnotationError, match=rf"r\.txt:{line}"):
+        _parse_many([(tmp_path / "ok.txt", b"1,2,3,4\n"), (tmp_path / "r.txt", bad)])
+
+
+def test_trailing_comma_is_tolerated():
+    assert F.parse_box_bytes(b"1,2,3,4,\n5,6,7,8,\n").tolist() == [[1, 2, 3, 4], [5, 6, 7, 8]]

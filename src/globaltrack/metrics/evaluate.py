@@ -22,7 +22,7 @@ from globaltrack.metrics import longterm
 from globaltrack.metrics.evaluation import Evaluation, TrackerEvaluation
 from globaltrack.metrics.ope import SequenceScore, combine, per_sequence_scores, score_sequence, score_sequences
 from globaltrack.metrics.protocols import Protocol, get_protocol
-from globaltrack.results.formats import parse_box_bytes
+from globaltrack.results.formats import parse_box_bytes, plain_csv_rows
 from globaltrack.results.store import SIDECAR_SUFFIX, ResultStore
 from globaltrack.sequence import Sequence
 
@@ -173,10 +173,9 @@ def _parse_many(items: list[tuple[Path, bytes]]) -> list[np.ndarray]:
     LaSOT-sized files); any file that is not plain ``a,b,c,d`` lines goes through `parse_box_bytes` alone."""
     simple, out = [], [None] * len(items)
     for i, (path, data) in enumerate(items):
-        body = data if data.endswith(b"\n") else data + b"\n"
-        if data and b"\t" not in data and b" " not in data and b"\r" not in data and b"\n\n" not in body \
-                and not body.startswith(b"\n"):
-            simple.append((i, body, body.count(b"\n")))
+        rows = plain_csv_rows(data)
+        if rows is not None:
+            simple.append((i, data if data.endswith(b"\n") else data + b"\n", rows))
         else:
             out[i] = parse_box_bytes(data, path)
     if simple:
