@@ -227,3 +227,21 @@ def test_18_pytracking_float32_curves():
     # AUC: float32 mean of 20 x float32(1/3) and one 0 -> within 1e-7 of 20/63, but not the float64 value
     assert scores["auc"] == pytest.approx(20 / 63, abs=1e-7) and scores["auc"] != 20 / 63
     assert run("lasot", gt, pred)[1]["auc"] == pytest.approx(20 / 63, abs=1e-15)   # float64 elsewhere
+
+
+def test_16b_pytracking_pools_frames_for_f1():
+    # pooled overlaps (first sequence's frame 0 set to GT: 1) and scores; 4 valid frames:
+    #   frame:   a0  a1   b0   b1
+    #   IoU:      1  .5    0    1        scores: .2 .9 .8 .7   (a0's score .2)
+    # sorted by score: a1 (.5), b0 (0), b1 (1), a0 (1): S = .5, .5, 1.5, 2.5
+    # k=1: P .5, R .125, F = 2*.5*.125/.625 = .2; k=3: P .5, R .375, F = .375/.875 = .4286;
+    # k=4: P .625, R .625, F .625 -> max F .625
+    from globaltrack.sequence import Sequence
+
+    p = get_protocol("pytracking-lt")
+    far = [50.0, 50.0, 10.0, 10.0]
+    half = [10.0, 10.0, 10.0, 5.0]                       # +1-pixel IoU with BOX: 50 / 100
+    a = longterm.pooled_sequence(p, Sequence("a", ground_truth=[BOX, BOX]), np.array([far, half]), [0.2, 0.9])
+    b = longterm.pooled_sequence(p, Sequence("b", ground_truth=[BOX, BOX]), np.array([far, BOX]), [0.8, 0.7])
+    scores = longterm.pooled_combine(p, [a, b])[0]
+    assert scores == {"f_score": pytest.approx(0.625), "lt_precision": 0.625, "lt_recall": 0.625}

@@ -151,6 +151,8 @@ def score_one(protocol: Protocol, seq: Sequence, boxes: np.ndarray, sidecar, pat
         return longterm.oxuva_sequence(protocol, seq, boxes, present, scores, path)
     if protocol.family == "vot-lt":
         return longterm.votlt_sequence(protocol, seq, boxes, scores, path)
+    if protocol.family == "pooled-f1":
+        return longterm.pooled_sequence(protocol, seq, boxes, scores, path)
     return score_sequence(protocol, seq.name, seq.ground_truth, seq.absent, boxes, seq.metadata, times, path)
 
 
@@ -165,7 +167,7 @@ def _missing_score(protocol: Protocol, seq: Sequence) -> SequenceScore:
 
 
 def _needs_sidecar(protocol: Protocol) -> bool:
-    return protocol.family in ("oxuva", "vot-lt") or protocol.speed != "none"
+    return protocol.family in ("oxuva", "vot-lt", "pooled-f1") or protocol.speed != "none"
 
 
 def _parse_many(items: list[tuple[Path, bytes]]) -> list[np.ndarray]:
@@ -403,6 +405,8 @@ def combine_family(protocol: Protocol, scores: list[SequenceScore], seqs: list[S
         return longterm.oxuva_combine(protocol, scores)
     if protocol.family == "vot-lt":
         return longterm.votlt_combine(protocol, scores)
+    if protocol.family == "pooled-f1":
+        return longterm.pooled_combine(protocol, scores)
     return combine(protocol, scores)
 
 
@@ -411,7 +415,7 @@ def per_sequence_family(protocol: Protocol, s: SequenceScore) -> dict[str, float
         out = longterm.oxuva_combine(protocol, [s])[0]
         out.update({k.lower(): float(s.arrays[k].sum()) for k in ("TP", "FN", "TN", "FP") if k in s.arrays})
         return out
-    if protocol.family == "vot-lt":
+    if protocol.family in ("vot-lt", "pooled-f1"):
         return {"n_frames": float(len(s.arrays.get("overlaps", ())))}
     return per_sequence_scores(protocol, s)
 

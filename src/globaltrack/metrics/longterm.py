@@ -258,3 +258,57 @@ def votlt_combine(protocol: Protocol, scores: list[SequenceScore]):
     i = int(np.argmax(F))
     res = {"f_score": float(F[i]), "lt_precision": float(P[i]), "lt_recall": float(R[i])}
     return res, {"pr": (R, P), "f_score": (th, F)}, []
+
+
+# -- pytracking pooled precision / recall / F1 ----------------------------------------------------------------------
+
+
+def pooled_f1(overlaps_, scores, n_valid: int):
+    """pytracking ``extract_results_prec_rec_f1`` on pooled frames: sort by score (descending, stable), S_k = the
+    sum of the top-k overlaps, recall_k = S_k / n_valid, precision_k = S_k / k, the point (0, 1) prepended;
+    F1 = 2PR / (P + R) with NaN -> 0, maximised over k (every frame is its own threshold)."""
+    o = np.asarray(overlaps_, float)
+    order = np.argsort(-np.asarray(scores, float), kind="stable")
+    s = np.cumsum(o[order])
+    k = np.arange(1, len(o) + 1)
+    R = np.concatenate([[0.0], s / n_valid if n_valid else np.zeros(len(o))])
+    P = np.concatenate([[1.0], s / k])
+    F = f_score(P, R)
+    return P, R, F
+
+
+def pooled_sequence(protocol: Protocol, seq, boxes, scores, path="<result>") -> SequenceScore:
+    """Per-sequence part of pytracking's pooled F1: its prediction rules (align with frame 0 as is: only the first
+    frame of the *first* sequence is set to the GT, in the combine step), +1-pixel IoU, 0 on invalid frames."""
+    from dataclasses import replace
+
+    from globaltrack.metrics.ope import _valid_gt, align
+
+    gt = seq.ground_truth
+    pred, gt, visible, notes, _ = align(replace(protocol, first_frame="as_is"), gt, ~seq.absent, boxes, seq.metadata,
+                                        path)
+    valid = _valid_gt(gt, protocol.valid_gt) & visible
+    o = np.where(valid, np.nan_to_num(overlaps(protocol, pred, gt), nan=0.0), 0.0)
+    n = len(gt)
+    if scores is None:
+        conf = np.ones(n)
+        notes.append("no presence scores: every score is 1 (pytracking's default)")
+    else:
+        conf = np.asarray(scores, float)[:n]
+        conf = np.concatenate([conf, np.ones(n - len(conf))]) if len(conf) < n else conf
+    return SequenceScore(seq.name, denominator=n, arrays={"overlaps": o, "confidence": conf, "valid": valid},
+                         sums={"n_valid": float(valid.sum())}, notes=notes)
+
+
+def pooled_combine(protocol: Protocol, scores: list[SequenceScore]):
+    used = [s for s in scores if not s.excluded and s.denominator > 0]
+    if not used:
+        return {m: float("nan") for m in protocol.metrics}, {}, ["no sequence could be scored"]
+    o = np.concatenate([s.arrays["overlaps"] for s in used])
+    c = np.concatenate([s.arrays["confidence"] for s in used])
+    if used[0].arrays["valid"][0]:
+        o[0] = 1.0            # calc_seq_err_robust on the concatenation sets frame 0 (of the first sequence) to GT
+    P, R, F = pooled_f1(o, c, int(sum(s.sums["n_valid"] for s in used)))
+    i = int(np.argmax(F))
+    return ({"f_score": float(F[i]), "lt_precision": float(P[i]), "lt_recall": float(R[i])},
+            {"pr": (R, P)}, [])

@@ -37,3 +37,10 @@ register_protocol(Protocol(
     name="ostrack-lasot", description="OSTrack/STARK analysis with dataset='lasot'",
     source="botaoye/OSTrack lib/test/analysis/extract_results.py",
     **{**_PYT, "valid_gt": "wh", "length": "truncate_or_error", "absent_norm_center": "fail"}))
+
+register_protocol(Protocol(
+    name="pytracking-lt", description="pytracking long-term precision/recall/F1 (frames pooled, every frame a "
+                                      "threshold)",
+    source="visionml/pytracking pytracking/analysis/extract_results.py extract_results_prec_rec_f1",
+    family="pooled-f1", metrics=("f_score", "lt_precision", "lt_recall"), primary_metric="f_score",
+    **{**_PYT, "curve_dtype": "float64"}))
