@@ -136,3 +136,12 @@ def test_malformed_rows_are_errors_not_nan(tmp_path, bad, line):
 
 def test_trailing_comma_is_tolerated():
     assert F.parse_box_bytes(b"1,2,3,4,\n5,6,7,8,\n").tolist() == [[1, 2, 3, 4], [5, 6, 7, 8]]
+
+
+def test_import_strips_pytracking_dataset_prefixes(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "uav_bike1.txt").write_text(F.write_pytracking_boxes(BOXES))
+    rep = import_results("uav123", "T", "pytracking", src, results=tmp_path / "res",
+                         sequences=[Sequence("bike1", ground_truth=BOXES)])
+    assert rep["imported"] == 1 and (tmp_path / "res" / "uav123" / "T" / "bike1.txt").is_file()

@@ -34,6 +34,9 @@ class ImportResults:
         return 0
 
 
+_PYTRACKING_PREFIXES = ("uav", "nfs", "tpl")
+
+
 def _oxuva_to_frames(raw, seq):
     """Per-frame pixel boxes from OxUvA's sparse normalised predictions: frame i uses the latest prediction at or
     before it (OxUvA's time alignment); frame 0 is the init box."""
@@ -103,6 +106,8 @@ def import_results(benchmark, tracker, fmt, src, results="results", root=None, s
                             src)
         seen[key] = raw.sequence
         seq = by_canon.get(key)
+        if seq is None and key.split("-", 1)[0] in _PYTRACKING_PREFIXES:
+            seq = by_canon.get(key.split("-", 1)[1])     # pytracking's uav_bike1, nfs_<name>, tpl_<name>
         if sequences is not None and seq is None and fmt == "oxuva":
             seq = next((s for s in sequences if canonical_name(s.name).startswith(key + "-")), None)
         if sequences is not None and seq is None:
