@@ -159,3 +159,47 @@ def test_grid_index_equals_searchsorted(name):
                         np.arange(0, 61) / 20, np.arange(0, 101) / 100, [-1.0, np.inf, -np.inf, np.nan]])
     for side in ("left", "right"):
         np.testing.assert_array_equal(grid_index(g, v, side), np.searchsorted(g, v, side))
+
+
+def test_vot_lt_thresholds_and_curves_equal_vot_toolkit():
+    lt = pytest.importorskip("vot.analysis.longterm")
+    from vot.region import Special
+    from vot.region.shapes import Rectangle
+
+    rng = np.random.default_rng(11)
+    for n in (50, 98, 99, 250, 1000):
+        s = rng.uniform(0, 1, n)
+        s[::13] = np.nan
+        s[::7] = 0.5                                                  # ties
+        np.testing.assert_array_equal(longterm.vot_thresholds(s), lt.determine_thresholds(list(s), 100))
+
+    n, size = 120, (160, 120)
+    gt = np.column_stack([rng.uniform(0, 120, n), rng.uniform(0, 90, n), rng.uniform(5, 40, n), rng.uniform(5, 40, n)])
+    unknown = rng.uniform(size=n) < 0.1
+    pred = gt + rng.normal(0, 6, gt.shape)
+    conf = rng.uniform(0, 1, n)
+
+    class Seq:                                    # the two things compute_tpr_curves asks of a sequence
+        def __init__(self):
+            self.size = size
+
+        def groundtruth(self):
+            return [Special(0) if u else Rectangle(*g) for g, u in zip(gt, unknown)]
+
+    unknown[0] = False
+    # the toolkit's trajectory: frame 0 is the special code 1 (initialisation), its confidence 0
+    traj = [Special(1)] + [Rectangle(*p) for p in pred[1:]]
+    conf_ref = np.concatenate([[0.0], conf[1:]])
+    th = lt.determine_thresholds(list(conf_ref), 100)
+    P_ref, R_ref = lt.compute_tpr_curves(traj, list(conf_ref), Seq(), th)
+
+    from globaltrack.metrics.protocols import get_protocol
+    from globaltrack.sequence import Sequence
+
+    ours = longterm.votlt_sequence(get_protocol("vot-lt"),
+                                   Sequence("s", ground_truth=np.where(unknown[:, None], np.nan, gt),
+                                            metadata={"image_size": size}), pred, conf)
+    np.testing.assert_array_equal(longterm.vot_thresholds(ours.arrays["confidence"]), th)
+    P, R = longterm.pr_curve(ours.arrays["overlaps"], ours.arrays["confidence"], int(ours.sums["n_visible"]), th)
+    np.testing.assert_allclose(P, P_ref, atol=1e-12)
+    np.testing.assert_allclose(R, R_ref, atol=1e-12)
