@@ -195,7 +195,10 @@ def _parse_many(items: list[tuple[Path, bytes]]) -> list[np.ndarray]:
             arr = None
         start = 0
         for i, body, n in simple:
-            out[i] = arr[start:start + n] if arr is not None else parse_box_bytes(items[i][1], items[i][0])
+            part = arr[start:start + n] if arr is not None else None
+            # plain files have no NaN text: a NaN here is an empty field or a blank line -> the precise parser
+            out[i] = part if part is not None and not np.isnan(part).any() else \
+                parse_box_bytes(items[i][1], items[i][0])
             start += n
     return out
 

@@ -73,8 +73,8 @@ def _carry_forward(pred: np.ndarray, bad: np.ndarray) -> tuple[np.ndarray, int]:
 
 def _valid_gt(gt: np.ndarray, rule: str) -> np.ndarray:
     with np.errstate(invalid="ignore"):
-        if rule == "all4":
-            return np.all(gt > 0, axis=1)
+        if rule == "all4":          # column by column: much faster than np.all(gt > 0, axis=1), same result
+            return (gt[:, 0] > 0) & (gt[:, 1] > 0) & (gt[:, 2] > 0) & (gt[:, 3] > 0)
         if rule == "wh":
             return (gt[:, 2] > 0) & (gt[:, 3] > 0)
         if rule == "nonnan":
@@ -115,22 +115,25 @@ def align(protocol: Protocol, gt: np.ndarray, visible: np.ndarray, pred: np.ndar
                 notes.append(f"OPE starts at frame {start + 1} (initOmit)")
             gt, visible, offset = gt[start:], visible[start:], start
     n_gt = len(gt)
-    if protocol.carry_forward == "pytracking":
-        if np.isnan(pred).any():
+    # Cheap whole-array checks first: most result files have no NaN and no empty box, and then nothing below runs.
+    with np.errstate(invalid="ignore"):
+        any_nan = not np.isfinite(pred).all() and bool(np.isnan(pred).any())
+        any_nonpos = bool((pred[:, 2:] <= 0).any())
+    if protocol.carry_forward == "pytracking" and (any_nan or any_nonpos):
+        if any_nan:
             raise AnnotationError("NaN in the results (pytracking: 'Invalid results')", path,
                                   _first_bad_line(np.isnan(pred).any(axis=1)))
         if (pred[:, 2:] < 0).any():
             raise AnnotationError("negative width or height in the results (pytracking: 'Invalid results')", path,
                                   _first_bad_line((pred[:, 2:] < 0).any(axis=1)))
-    n_nan = int(np.isnan(pred).any(axis=1).sum())
-    if n_nan:
-        notes.append(f"{n_nan} result rows contain NaN")
-    with np.errstate(invalid="ignore"):
-        n_neg = int(((pred[:, 2] <= 0) | (pred[:, 3] <= 0)).sum())
-    if n_neg and protocol.carry_forward == "none":
+    if any_nan:
+        notes.append(f"{int(np.isnan(pred).any(axis=1).sum())} result rows contain NaN")
+    if any_nonpos and protocol.carry_forward == "none":
+        with np.errstate(invalid="ignore"):
+            n_neg = int(((pred[:, 2] <= 0) | (pred[:, 3] <= 0)).sum())
         notes.append(f"{n_neg} result rows have zero or negative width/height (scored as they are)")
     # Invalid predictions carried forward on the part aligned with the GT.
-    if protocol.carry_forward in ("matlab", "pytracking"):
+    if protocol.carry_forward in ("matlab", "pytracking") and (any_nan or any_nonpos):
         m = min(len(pred), n_gt)
         gt_ok = ~np.isnan(gt[:m]).any(axis=1)
         with np.errstate(invalid="ignore"):
@@ -276,8 +279,7 @@ def score_sequences(protocol: Protocol, items) -> list[SequenceScore]:
     ious = overlaps(protocol, pred, gt)
     ious = np.where(valid & ~absent_f, ious, -1.0)
     cp, cg = bx.centers(pred), bx.centers(gt)
-    d = cp - cg
-    ce = np.sqrt(np.sum(d * d, axis=1))
+    ce = bx._norm2(cp - cg)
     nce = bx.normalized_center_error_from_centers(cp, cg, gt[:, 2:], protocol.norm_center)
     if protocol.center_mask == "center_positive":
         with np.errstate(divide="ignore", invalid="ignore"):

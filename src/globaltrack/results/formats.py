@@ -28,17 +28,14 @@ FORMATS = ("otb-mat", "pytracking", "got10k", "pysot", "lasot", "otb-json", "oxu
 
 
 def plain_csv_rows(data: bytes) -> int | None:
-    """Number of rows when ``data`` is plain ``a,b,c,d`` lines (no blank line, no empty field, no other separator),
-    the only shape handed to the bulk parser; None otherwise. pandas would quietly turn a short line or an empty
-    field into NaN, so anything else goes through the line-by-line parser that names the bad line."""
-    if not data or data[:1] in (b"\n", b","):
+    """Number of rows when ``data`` looks like plain ``a,b,c,d`` lines (no tab, space, CR or NaN text; three commas
+    per line), the only shape handed to the bulk parser; None otherwise. Single-byte searches and counts only (two-
+    byte searches cost ~30x more). pandas would quietly turn an empty field or a blank line into NaN, so callers
+    reject any NaN in a bulk parse (plain files have no NaN text) and re-parse line by line, which names the line."""
+    if not data or b"\t" in data or b" " in data or b"\r" in data or b"n" in data or b"N" in data:
         return None
-    body = data if data.endswith(b"\n") else data + b"\n"
-    if b"\t" in body or b" " in body or b"\r" in body or b"\n\n" in body or b",," in body or b",\n" in body \
-            or b"\n," in body:
-        return None
-    rows = body.count(b"\n")
-    return rows if body.count(b",") == 3 * rows else None
+    rows = data.count(b"\n") + (not data.endswith(b"\n"))
+    return rows if data.count(b",") == 3 * rows else None
 
 
 def parse_box_bytes(data: bytes, path: str | Path = "<bytes>") -> np.ndarray:
@@ -54,8 +51,9 @@ def parse_box_bytes(data: bytes, path: str | Path = "<bytes>") -> np.ndarray:
         try:
             import pandas as pd
 
-            arr = pd.read_csv(io.BytesIO(data), header=None, dtype=np.float64, engine="c").to_numpy()
-            if arr.shape == (rows, 4):
+            arr = pd.read_csv(io.BytesIO(data), header=None, dtype=np.float64, engine="c",
+                              skip_blank_lines=False).to_numpy()
+            if arr.shape == (rows, 4) and not np.isnan(arr).any():
                 return np.ascontiguousarray(arr)
         except Exception:  # malformed: fall through to the precise parser
             pass
