@@ -37,6 +37,9 @@ DEFAULT_WEIGHTS = WEIGHTS_DIR / "globaltrack_tiny_synthetic.pth"
 class TrainConfig:
     name: str = "custom"
     model: str = "tiny"
+    # ModelConfig fields replaced for training (e.g. smaller RPN/RCNN sample batches); stored in the checkpoint's
+    # config, so the tracker builds the same model
+    model_overrides: dict[str, Any] = field(default_factory=dict)
     plain_rpn: bool = False        # the no-modulator ablation (paper Table 1: "RPN")
     single_query: bool = False     # the single-query-loss ablation (paper Table 3)
     epochs: int = 12
@@ -115,11 +118,13 @@ def learning_rate(cfg: TrainConfig, iteration: int, epoch: int) -> float:
 
 
 # ------------------------------------------------------------------------------------------------ model glue
-def build_model(model_name: str, plain_rpn: bool = False):
+def build_model(model_name: str, plain_rpn: bool = False, **overrides):
     """The GlobalTrack model of a named config; ``plain_rpn`` turns the modulators off (``modulate=False``)."""
     from globaltrack.trackers.globaltrack.model import build_model as _build
 
-    return _build(model_name, modulate=False) if plain_rpn else _build(model_name)
+    if plain_rpn:
+        overrides["modulate"] = False
+    return _build(model_name, **overrides)
 
 
 def model_from_checkpoint(path, device: str = "cpu"):
@@ -316,7 +321,7 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, init: str | None = No
     torch.manual_seed(cfg.seed)
     random.seed(cfg.seed)  # forward_train draws instances (single query, > 8 instances) with `random`
 
-    model = build_model(cfg.model, plain_rpn=cfg.plain_rpn).to(device)
+    model = build_model(cfg.model, plain_rpn=cfg.plain_rpn, **dict(cfg.model_overrides)).to(device)
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
     epoch, batch_in_epoch, iteration = 0, 0, 0
