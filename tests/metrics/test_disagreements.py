@@ -35,6 +35,8 @@ def test_1_absent_frames_in_the_denominator():
     gt_nan = [BOX, BOX, BOX, [np.nan] * 4]
     assert run("otb", gt_nan, pred)[3]["success"][0] == 0.75
     assert run("got10k-uav", gt_nan, pred)[3]["success"][0] == 1.0
+    # pytracking with exclude_invalid_frames=True: the absent frame leaves the denominator: 3/3
+    assert run("pytracking-exclude-invalid", gt, pred, absent)[3]["success"][0] == 1.0
     # neuron/GlobalTrack (tlp): a GT row with a value <= 0 is removed: 3/3.
     assert run("tlp", [BOX, BOX, BOX, [0, 0, 0, 0]], pred)[3]["success"][0] == 1.0
 
@@ -77,6 +79,8 @@ def test_4_normalised_precision_score():
     # got10k master: mean of 51 points of linspace(0,0.5,51): 0.5 at k <= 28, 1 at k >= 29 (22 points)
     # -> (29 * 0.5 + 22 * 1) / 51 = 36.5 / 51
     assert run("got10k-lasot", gt, pred)[1]["norm_precision"] == pytest.approx(36.5 / 51, abs=1e-12)
+    # LaSOT MATLAB in 'AUC' mode (TNL2K): mean over (0:50)/100: 0.5 for k <= 28, 1 for k >= 29 -> 36.5 / 51
+    assert run("lasot-auc", gt, pred)[1]["norm_precision"] == pytest.approx(36.5 / 51, abs=1e-12)
     # TrackingNet: x rounds to 39 -> NCE 0.29; grid 0.025 k: 1 for k >= 12 (9 points), 0.5 for k <= 11 (12 points);
     # trapz on x in [0,1], h = 0.05: 0.05 * (12 * 0.5 + 9 * 1 - (0.5 + 1) / 2) = 0.7125
     assert run("trackingnet", gt, pred)[1]["norm_precision"] == pytest.approx(0.7125, abs=1e-12)

@@ -20,3 +20,9 @@ register_protocol(Protocol(
     name="lasot", description="LaSOT MATLAB toolkit (absent frames fail; threshold-mode precision/NP)",
     source="HengLan/LaSOT_Evaluation_Toolkit utils/calc_seq_err_robust.m, eval_tracker.m, plot_draw_save.m",
     **_MATLAB))
+
+register_protocol(Protocol(
+    name="lasot-auc", description="LaSOT MATLAB toolkit with ranking_type='AUC' (precision and NP as the mean of "
+                                  "their 51 points, as TNL2K reports NP)",
+    source="HengLan/LaSOT_Evaluation_Toolkit plot_draw_save.m (ranking_type = 'AUC')",
+    **{**_MATLAB, "precision_score": "mean", "norm_precision_score": "mean"}))

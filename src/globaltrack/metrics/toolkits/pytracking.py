@@ -44,3 +44,9 @@ register_protocol(Protocol(
     source="visionml/pytracking pytracking/analysis/extract_results.py extract_results_prec_rec_f1",
     family="pooled-f1", metrics=("f_score", "lt_precision", "lt_recall"), primary_metric="f_score",
     **{**_PYT, "curve_dtype": "float64"}))
+
+register_protocol(Protocol(
+    name="pytracking-exclude-invalid", description="pytracking with exclude_invalid_frames=True (invalid and "
+                                                   "invisible frames removed from the denominator)",
+    source="visionml/pytracking pytracking/analysis/extract_results.py (exclude_invalid_frames)",
+    **{**_PYT, "absent": "exclude", "invalid_denominator": False}))
