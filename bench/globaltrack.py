@@ -6,15 +6,22 @@
 Random weights (speed does not depend on them). The network input is the stated size: frames are generated at that
 size and the config's image scale is set to it, so there is no resize. Each measurement runs in a fresh process so
 that its peak resident memory (ru_maxrss; on CUDA, torch's peak allocated memory) is its own. One warm-up frame is
-not timed. Also prints the time of one ``tiny`` training step on a pair of 320x240 images (one query).
+not timed. On a shared machine wall time depends on the load: the process CPU time per frame is printed too.
+Peak memory on the CPU is the process's peak RSS, torch and the model included. Also prints the time of one ``tiny`` training step on a pair of 320x240 images (one query).
 Keep it short: a few frames each.
 """
 from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import queue as queue_module
 import resource
+import sys
 import time
+from pathlib import Path
+
+# `python bench/globaltrack.py` puts bench/ first on sys.path, where this file would shadow the `globaltrack` package
+sys.path = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 
 def _measure(config, width, height, mode, frames, batch, device, dtype, threads, queue):
@@ -38,7 +45,7 @@ def _measure(config, width, height, mode, frames, batch, device, dtype, threads,
     if device == "cuda":
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     if mode == "update":
         for im in images[1:]:
             tracker.update(im)
@@ -47,11 +54,12 @@ def _measure(config, width, height, mode, frames, batch, device, dtype, threads,
     if device == "cuda":
         torch.cuda.synchronize()
     elapsed = time.perf_counter() - start
+    cpu_per_frame = (time.process_time() - cpu_start) / frames
     if device == "cuda":
         peak_mb = torch.cuda.max_memory_allocated() / 2 ** 20
     else:
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    queue.put((frames / elapsed, peak_mb))
+    queue.put((frames / elapsed, cpu_per_frame, peak_mb))
 
 
 def _train_step(threads, steps, queue):
@@ -85,7 +93,13 @@ def _in_child(target, *args):
     queue = ctx.Queue()
     proc = ctx.Process(target=target, args=(*args, queue))
     proc.start()
-    result = queue.get()
+    while True:
+        try:
+            result = queue.get(timeout=5)
+            break
+        except queue_module.Empty:
+            if not proc.is_alive():
+                raise RuntimeError(f"benchmark process {target.__name__}{args[:-1]} died (exit {proc.exitcode})")
     proc.join()
     return result
 
@@ -101,24 +115,25 @@ def main(argv=None) -> int:
     rows = []
     plan = []
     for config, frames, batch in (("tiny", args.frames_tiny, 8), ("r50_fpn", args.frames_r50, 4)):
-        for width, height in ((640, 360), (1333, 800)):
+        sizes = ((320, 240), (640, 360), (1333, 800)) if config == "tiny" else ((640, 360), (1333, 800))
+        for width, height in sizes:
             plan.append((config, width, height, "update", frames, 1, "cpu", "float32"))
             plan.append((config, width, height, "track_batch", frames, batch, "cpu", "float32"))
     if args.cuda:
         plan.append(("r50_fpn", 1333, 800, "update", 8, 1, "cuda", "bfloat16"))
         plan.append(("r50_fpn", 1333, 800, "track_batch", 16, 8, "cuda", "bfloat16"))
     for config, width, height, mode, frames, batch, device, dtype in plan:
-        fps, peak = _in_child(_measure, config, width, height, mode, frames, batch, device, dtype, args.threads)
-        rows.append((config, f"{width}x{height}", device, dtype, mode, batch, frames, fps, peak))
+        fps, cpu, peak = _in_child(_measure, config, width, height, mode, frames, batch, device, dtype, args.threads)
+        rows.append((config, f"{width}x{height}", device, dtype, mode, batch, frames, fps, cpu, peak))
         print(f"  {rows[-1][:7]} -> {fps:.2f} fps, peak {peak:.0f} MB", flush=True)
 
     print()
-    header = f"| config | input | device | dtype | mode | batch | frames | fps | ms/frame | peak MB |"
-    print(header)
-    print("|" + "---|" * 10)
-    for config, size, device, dtype, mode, batch, frames, fps, peak in rows:
+    print("| config | input | device | dtype | mode | batch | frames | fps | wall ms/frame | process CPU s/frame "
+          "| peak MB |")
+    print("|" + "---|" * 11)
+    for config, size, device, dtype, mode, batch, frames, fps, cpu, peak in rows:
         print(f"| {config} | {size} | {device} | {dtype} | {mode} | {batch} | {frames} | {fps:.2f} | "
-              f"{1000 / fps:.0f} | {peak:.0f} |")
+              f"{1000 / fps:.0f} | {cpu:.2f} | {peak:.0f} |")
     step = _in_child(_train_step, args.threads, 10)
     print(f"\ntiny training step (pair of 320x240 images, one query, forward+backward+SGD, {args.threads} threads): "
           f"{step * 1000:.0f} ms (median of 10)")

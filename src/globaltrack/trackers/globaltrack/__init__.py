@@ -16,7 +16,7 @@ from globaltrack.errors import UserError
 from globaltrack.trackers import register_tracker
 
 DEFAULT_WEIGHTS_NAME = "globaltrack_tiny_synthetic.pth"
-_KNOWN_OPTIONS = ("weights", "config", "device", "dtype", "batch", "threshold")
+_KNOWN_OPTIONS = ("weights", "config", "device", "dtype", "batch", "threshold", "threads")
 
 
 def default_weights_path() -> Path:
@@ -68,7 +68,7 @@ def _make(source: str, options: dict):
 
 
 @register_tracker("globaltrack", description="GlobalTrack: top-1 QG-RCNN detection over the whole frame "
-                  "(options weights, config, device, dtype, batch, threshold)", available=_available)
+                  "(options weights, config, device, dtype, batch, threshold, threads)", available=_available)
 def make_globaltrack(**options):
     return _make("rcnn", options)
 

@@ -27,13 +27,14 @@ class GlobalTrackTracker(Tracker):
     (``tiny`` | ``r50_fpn``; default: the one stored in / inferred from the weights), ``device`` (cpu | cuda),
     ``dtype`` (float32 | bfloat16 | float16, via autocast), ``batch`` (frames per forward pass in
     ``track_batch``), ``threshold`` (presence threshold on the top-1 score), ``source`` (rcnn | rpn: rpn reports
-    the top-1 QG-RPN proposal, the ``globaltrack-qgrpn`` ablation)."""
+    the top-1 QG-RPN proposal, the ``globaltrack-qgrpn`` ablation), ``threads`` (torch CPU threads for this process;
+    on a loaded machine 1 thread can be much faster than several, whose OpenMP workers wait for each other)."""
 
     name = "globaltrack"
     is_deterministic = True
 
     def __init__(self, weights=None, config=None, device="cpu", dtype="float32", batch=8, threshold=0.84,
-                 source="rcnn", model=None):
+                 source="rcnn", model=None, threads=None):
         import torch
 
         from globaltrack.trackers.globaltrack.checkpoint import load_model
@@ -54,6 +55,11 @@ class GlobalTrackTracker(Tracker):
             self.threshold = float(threshold)
         except ValueError as err:
             raise UserError(f"bad GlobalTrack option: {err}") from err
+        if threads is not None:
+            try:
+                torch.set_num_threads(max(int(threads), 1))
+            except ValueError as err:
+                raise UserError(f"bad GlobalTrack option threads={threads!r}") from err
         self.dtype = getattr(torch, str(dtype))
         self.source = str(source)
         if model is None:
