@@ -277,6 +277,23 @@ def _append_log(path: Path, rows: list[dict[str, Any]]) -> None:
             w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in r.items()})
 
 
+def truncate_log(path: Path, iteration: int) -> None:
+    """Keep the log rows up to ``iteration`` (a resumed run repeats the iterations after its checkpoint)."""
+    if not path.exists():
+        return
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    if not rows:
+        return
+    col = rows[0].index("iteration")
+    kept = [rows[0]] + [r for r in rows[1:] if r and int(float(r[col])) <= iteration]
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(kept)
+    from globaltrack._io import atomic_write_text
+
+    atomic_write_text(path, buf.getvalue())
+
+
 def plot_log(csv_path, png_path, title: str = "GlobalTrack training") -> Path | None:
     """Loss curves (raw and smoothed over ~2% of the run) against the iteration."""
     import matplotlib
@@ -335,6 +352,7 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, init: str | None = No
         model.load_state_dict(ck["state_dict"])
         opt.load_state_dict(ck["optimizer"])
         epoch, batch_in_epoch, iteration = ck["meta"]["epoch"], ck["meta"]["batch_in_epoch"], ck["meta"]["iteration"]
+        truncate_log(out / LOG_NAME, iteration)  # rows logged after the checkpoint by the killed run are redone
         if not quiet:
             print(f"resumed from {latest}: epoch {epoch + 1}, batch {batch_in_epoch}, iteration {iteration}")
     elif init:
