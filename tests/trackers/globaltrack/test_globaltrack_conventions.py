@@ -191,3 +191,14 @@ def test_encode_inverts_decode():
     gts = torch.tensor([[12.0, 18, 70, 90], [95, 45, 140, 70]])
     deltas = bbox2delta(rois, gts, (0.1, 0.1, 0.2, 0.2))
     torch.testing.assert_close(delta2bbox(rois, deltas, (0.1, 0.1, 0.2, 0.2)), gts, atol=1e-4, rtol=0)
+
+
+def test_reduced_precision_features_keep_float32_box_coordinates():
+    # a smooth ramp: pooled values are the sampled x coordinate, so a box rounded to bfloat16 (steps of 8 px near
+    # 1000) would show up as an error of several units
+    ramp = torch.arange(400, dtype=torch.float32).repeat(1, 1, 8, 1)  # (1, 1, 8, 400), value = x
+    rois = torch.tensor([[0, 1001.0, 2.0, 1013.0, 20.0]])
+    full = roi_align_v1(ramp, rois, 7, 4)
+    half = roi_align_v1(ramp.to(torch.bfloat16), rois, 7, 4)
+    assert half.dtype == torch.bfloat16
+    torch.testing.assert_close(half.float(), full, atol=1.0, rtol=0)  # bf16 rounding of ~250 is <= 1

@@ -195,6 +195,7 @@ class GlobalTrackModel(nn.Module):
         """Query RoI features at (Q, 4) inclusive boxes (from image ``batch_index[q]``) and the modulator kernels."""
         if batch_index is None:
             batch_index = torch.zeros(boxes.shape[0], device=boxes.device)
+        boxes = boxes.float()
         rois = torch.cat([batch_index.to(boxes.dtype).view(-1, 1), boxes], dim=1)
         z_roi = self._roi_align(features, rois)
         if not self.config.modulate:
@@ -277,7 +278,7 @@ class GlobalTrackModel(nn.Module):
             raise ValueError(f"source must be 'rcnn' or 'rpn', not {source!r}")
         rois = torch.cat([torch.cat([b.new_full((b.shape[0], 1), float(i)), b], 1)
                           for i, (b, _) in enumerate(proposals)])
-        cls_logits, box_deltas = self.rcnn_forward(features, rois.to(features[0].dtype),
+        cls_logits, box_deltas = self.rcnn_forward(features, rois.float(),
                                                    query.rcnn_query if query is not None else None)
         out = []
         start = 0
@@ -337,7 +338,7 @@ class GlobalTrackModel(nn.Module):
         if cfg.modulate:
             pair_index = torch.tensor([i for i, _ in queries], device=device)
             z_feats = self.extract_features(query_images)
-            zboxes = torch.stack([query_boxes[i][j] for i, j in queries]).to(device, x_feats[0].dtype)
+            zboxes = torch.stack([query_boxes[i][j] for i, j in queries]).to(device, torch.float32)
             query = self.embed_query(z_feats, zboxes, pair_index)
             gts = [search_boxes[i][j:j + 1].to(device).float() for i, j in queries]
             objectness, deltas = self.rpn_forward([f[pair_index] for f in x_feats], query.rpn_kernels)
@@ -389,6 +390,7 @@ class GlobalTrackModel(nn.Module):
         cfg = self.config
         anchors = torch.cat(self.anchor_generator([o.shape[-2:] for o in objectness], objectness[0].device))
         logits, regs = self._flat_rpn(objectness, deltas)
+        logits, regs = logits.float(), regs.float()  # losses in float32 also under autocast
         cls_losses, reg_losses = [], []
         for q, gt in enumerate(gts):
             h, w = sizes[q]
@@ -428,7 +430,8 @@ class GlobalTrackModel(nn.Module):
         rois, labels, targets, owner = (torch.cat(rois_l), torch.cat(labels_l), torch.cat(targets_l),
                                         torch.cat(owner_l))
         rcnn_query = query.rcnn_query[owner] if query is not None else None
-        cls_logits, box_deltas = self.rcnn_forward(x_feats, rois.to(x_feats[0].dtype), rcnn_query)
+        cls_logits, box_deltas = self.rcnn_forward(x_feats, rois.float(), rcnn_query)
+        cls_logits, box_deltas = cls_logits.float(), box_deltas.float()
         n_queries = len(gts)
         counts = torch.bincount(owner, minlength=n_queries).clamp(min=1).to(cls_logits.dtype)
         ce = F.cross_entropy(cls_logits, labels, reduction="none")

@@ -106,10 +106,15 @@ def map_roi_levels(rois: torch.Tensor, num_levels: int, finest_scale: float = 56
 
 def roi_align_v1(feature: torch.Tensor, rois: torch.Tensor, output_size: int, stride: int,
                  sampling_ratio: int = 2) -> torch.Tensor:
-    """mmdet v1 RoIAlign of (K, 5) inclusive RoIs (batch index first) on one feature map of the given stride."""
-    shifted = torch.cat([rois[:, :3], rois[:, 3:] + 1.0], dim=1).to(feature.dtype)
-    return roi_align(feature, shifted, output_size, spatial_scale=1.0 / stride, sampling_ratio=sampling_ratio,
-                     aligned=False)
+    """mmdet v1 RoIAlign of (K, 5) inclusive RoIs (batch index first) on one feature map of the given stride.
+
+    Box coordinates stay float32 (in bfloat16 a coordinate near 1000 would be off by several pixels); reduced-
+    precision features are pooled in float32 and the result is returned in the feature's dtype.
+    """
+    shifted = torch.cat([rois[:, :3], rois[:, 3:] + 1.0], dim=1).float()
+    pooled = roi_align(feature.float(), shifted, output_size, spatial_scale=1.0 / stride,
+                       sampling_ratio=sampling_ratio, aligned=False)
+    return pooled.to(feature.dtype)
 
 
 def multilevel_roi_align(features: list[torch.Tensor], rois: torch.Tensor, output_size: int = 7,
