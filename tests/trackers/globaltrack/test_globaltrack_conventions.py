@@ -194,11 +194,11 @@ def test_encode_inverts_decode():
 
 
 def test_reduced_precision_features_keep_float32_box_coordinates():
-    # a smooth ramp: pooled values are the sampled x coordinate, so a box rounded to bfloat16 (steps of 8 px near
-    # 1000) would show up as an error of several units
-    ramp = torch.arange(400, dtype=torch.float32).repeat(1, 1, 8, 1)  # (1, 1, 8, 400), value = x
-    rois = torch.tensor([[0, 1001.0, 2.0, 1013.0, 20.0]])
-    full = roi_align_v1(ramp, rois, 7, 4)
-    half = roi_align_v1(ramp.to(torch.bfloat16), rois, 7, 4)
+    # feature value = x - 1000 (small integers, exact in bfloat16); a RoI near x = 1000 rounded to bfloat16 (steps of
+    # 4 there: 1003 -> 1004, 1013 -> 1012) would shift the pooled values by about 1
+    ramp = (torch.arange(1100, dtype=torch.float32) - 1000).repeat(1, 1, 8, 1)  # (1, 1, 8, 1100)
+    rois = torch.tensor([[0, 1003.0, 1.0, 1013.0, 5.0]])
+    full = roi_align_v1(ramp, rois, 7, 1)
+    half = roi_align_v1(ramp.to(torch.bfloat16), rois, 7, 1)
     assert half.dtype == torch.bfloat16
-    torch.testing.assert_close(half.float(), full, atol=1.0, rtol=0)  # bf16 rounding of ~250 is <= 1
+    torch.testing.assert_close(half.float(), full, atol=0.1, rtol=0)
