@@ -148,3 +148,19 @@ def test_tiny_config_is_small():
     size_mb = sum(t.numel() * t.element_size() for t in model.state_dict().values()) / 2 ** 20
     assert size_mb <= 20
     assert get_config("tiny").image_scale == (320, 240)
+
+
+def test_losses_average_queries_within_a_pair_then_pairs():
+    # spec 2.4: L = 1/M sum_k L(query k) per pair; the official 4 GPUs x 1 pair average the pairs. With sampling
+    # budgets larger than the candidates nothing is drawn at random, so a batch of two pairs must give the mean of
+    # the two pairs run alone (GroupNorm: no batch statistics).
+    torch.manual_seed(0)
+    model = GlobalTrackModel("tiny", rpn_batch=10 ** 6, rcnn_batch=10 ** 6).train()
+    q, s = _pairs((2, 1))
+    with torch.no_grad():
+        both = model.forward_train(q.images, q.boxes, s.images, s.boxes, search_sizes=s.image_sizes)
+        alone = [model.forward_train(q.images[i:i + 1], q.boxes[i:i + 1], s.images[i:i + 1], s.boxes[i:i + 1],
+                                     search_sizes=s.image_sizes[i:i + 1]) for i in range(2)]
+    for key in ["loss_rpn_cls", "loss_rpn_bbox", "loss_cls", "loss_bbox"]:
+        expected = (alone[0][key] + alone[1][key]) / 2
+        torch.testing.assert_close(both[key], expected, rtol=1e-4, atol=1e-6)

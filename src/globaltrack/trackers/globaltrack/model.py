@@ -306,7 +306,8 @@ class GlobalTrackModel(nn.Module):
         instance j of the query matches instance j of the search image. For every (pair i, instance j) -- at most
         ``max_instances`` per pair, or one random instance with ``single_query`` -- the search FPN is modulated by
         query j and the RPN and RCNN losses are computed with only instance j as ground truth; every loss is then
-        averaged over all queries of the batch (L = 1/M sum_k L(query k)).
+        averaged over the M queries of its pair (L = 1/M sum_k L(query k)), and the pairs' losses are averaged
+        (the official 4 GPUs x 1 pair with DDP gradient averaging).
 
         With ``modulate=False`` (plain detector ablation) each pair counts once, with all its search instances as
         ground truth (class-agnostic Faster R-CNN), since without a query there is nothing to tell instances apart.
@@ -349,10 +350,15 @@ class GlobalTrackModel(nn.Module):
             gts = [search_boxes[i].to(device).float() for i in pairs]
             objectness, deltas = self.rpn_forward([f[pair_index] for f in x_feats], None)
         sizes = [search_sizes[int(i)] for i in pair_index]
-        losses_rpn = self._rpn_loss(objectness, deltas, gts, sizes)
+        # L = 1/M sum_k L(query k) per pair (spec 2.4); pairs then averaged, as DDP averages one pair per GPU
+        counts = torch.bincount(pair_index, minlength=batch).to(torch.float32)
+        weights = 1.0 / (counts[pair_index] * (counts > 0).sum())
+        rpn_cls, rpn_reg = self._rpn_loss(objectness, deltas, gts, sizes)
         proposals = self.propose(objectness, deltas, sizes, cfg.train_proposals)
-        losses_rcnn = self._rcnn_loss(x_feats, proposals, gts, pair_index, query)
-        return {**losses_rpn, **losses_rcnn}
+        rcnn_cls, rcnn_reg, acc = self._rcnn_loss(x_feats, proposals, gts, pair_index, query)
+        return {"loss_rpn_cls": (rpn_cls * weights).sum(), "loss_rpn_bbox": (rpn_reg * weights).sum(),
+                "loss_cls": (rcnn_cls * weights).sum(), "loss_bbox": (rcnn_reg * weights).sum(),
+                "acc": (acc * weights).sum().detach() * 100.0}
 
     def _sample(self, assigned: torch.Tensor, num: int, pos_fraction: float):
         """mmdet v1 ``RandomSampler``: up to num*pos_fraction positives, negatives fill up to num."""
@@ -386,7 +392,8 @@ class GlobalTrackModel(nn.Module):
 
     def _rpn_loss(self, objectness, deltas, gts, sizes):
         """Anchor targets (spec 2.5): anchors leaving the resized image ignored, IoU 0.7 / 0.3 / min 0.3, 256 samples
-        half positive, BCE + smooth L1 (beta 1/9) both normalised by the sampled count, summed over levels."""
+        half positive, BCE + smooth L1 (beta 1/9) both normalised by the sampled count, summed over levels.
+        Returns per-query (classification, regression) loss vectors."""
         cfg = self.config
         anchors = torch.cat(self.anchor_generator([o.shape[-2:] for o in objectness], objectness[0].device))
         logits, regs = self._flat_rpn(objectness, deltas)
@@ -407,12 +414,12 @@ class GlobalTrackModel(nn.Module):
             reg = F.smooth_l1_loss(regs[q, idx[pos]], targets, beta=cfg.rpn_smooth_l1_beta, reduction="sum")
             cls_losses.append(cls / n_samples)
             reg_losses.append(reg / n_samples)
-        return {"loss_rpn_cls": torch.stack(cls_losses).mean(), "loss_rpn_bbox": torch.stack(reg_losses).mean()}
+        return torch.stack(cls_losses), torch.stack(reg_losses)
 
     def _rcnn_loss(self, x_feats, proposals, gts, pair_index, query: QueryEmbedding | None):
         """RoI targets (spec 2.5): gt added as a proposal, IoU 0.5, 512 RoIs 25% positive; CE averaged over the
         sampled RoIs, smooth L1 (beta 1) on the object-class deltas (stds 0.1, 0.1, 0.2, 0.2) averaged over all
-        sampled RoIs; per query, then averaged over queries."""
+        sampled RoIs. Returns per-query (classification, regression, accuracy) vectors."""
         cfg = self.config
         rois_l, labels_l, targets_l, owner_l = [], [], [], []
         for q, ((boxes, _), gt) in enumerate(zip(proposals, gts)):
@@ -440,10 +447,9 @@ class GlobalTrackModel(nn.Module):
         correct = (cls_logits.argmax(1) == labels).to(cls_logits.dtype)
 
         def per_query_mean(v):
-            return (torch.zeros(n_queries, dtype=v.dtype, device=v.device).index_add(0, owner, v) / counts).mean()
+            return torch.zeros(n_queries, dtype=v.dtype, device=v.device).index_add(0, owner, v) / counts
 
-        return {"loss_cls": per_query_mean(ce), "loss_bbox": per_query_mean(reg),
-                "acc": per_query_mean(correct).detach() * 100.0}
+        return per_query_mean(ce), per_query_mean(reg), per_query_mean(correct)
 
 
 def build_model(config: str | ModelConfig = "tiny", **overrides) -> GlobalTrackModel:
