@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import time
 from pathlib import Path
 
 from globaltrack.harness.cli import add_common_options, register_command, split_list
@@ -108,6 +109,7 @@ class Demo:
         from globaltrack.results.leaderboard import build_leaderboard, to_text
         from globaltrack.results.store import ResultStore
 
+        started = time.perf_counter()
         size = QUICK if args.quick else FULL
         results = Path(args.results)
         data = Path(args.data) if args.data else results / ".demo-data" / \
@@ -135,5 +137,5 @@ class Demo:
                               title="globaltrack demo: synthetic long-term benchmark", evidence=evidence)
         print()
         print(to_text(build_leaderboard(evaluation)), end="")
-        print(f"\nreport: {report}")
+        print(f"\nreport: {report}  (demo took {time.perf_counter() - started:.0f} s)")
         return 0 if summary.ok else 1
