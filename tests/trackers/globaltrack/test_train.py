@@ -132,3 +132,30 @@ def test_two_iterations_checkpoint_log_and_resume(synth, tmp_path):
     trained = ck["state_dict"]["roi_heads.box_predictor.cls_score.weight"]
     torch.testing.assert_close(model.state_dict()["roi_heads.box_predictor.cls_score.weight"], trained,
                                atol=1e-3, rtol=1e-3)
+
+
+def test_evidence_figures_resolve_relative_to_the_json(tmp_path):
+    import json
+
+    from globaltrack.trackers.globaltrack.evidence import load_evidence
+
+    (tmp_path / "fig.png").write_bytes(b"png")
+    (tmp_path / "evidence.json").write_text(json.dumps({"tables": {}, "notes": [], "figures": {"c": "fig.png"}}))
+    ev = load_evidence(tmp_path / "evidence.json")
+    assert ev["figures"]["c"] == str((tmp_path / "fig.png").resolve())
+
+
+def test_shipped_evidence_has_the_agreed_shape():
+    import json
+
+    from globaltrack.trackers.globaltrack.evidence import EVIDENCE_PATH
+
+    if not EVIDENCE_PATH.is_file():
+        pytest.skip("no shipped evidence.json")
+    ev = json.loads(EVIDENCE_PATH.read_text())
+    assert set(ev) == {"tables", "notes", "figures"}
+    for table in ev["tables"].values():
+        for row in table.values():
+            assert all(isinstance(v, (int, float)) for v in row.values())
+    for path in ev["figures"].values():
+        assert (EVIDENCE_PATH.parent / path).is_file()

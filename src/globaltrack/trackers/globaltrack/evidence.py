@@ -29,6 +29,9 @@ EVIDENCE_PATH = WEIGHTS_DIR / "evidence.json"
 MAIN_WEIGHTS = WEIGHTS_DIR / "globaltrack_tiny_synthetic.pth"
 SINGLE_QUERY_WEIGHTS = WEIGHTS_DIR / "globaltrack_tiny_synthetic_single_query.pth"
 PLAIN_RPN_WEIGHTS = WEIGHTS_DIR / "globaltrack_tiny_synthetic_plain_rpn.pth"
+# the cross-query model trained with exactly the ablations' schedule (the shipped model may be trained longer);
+# the ablation tables compare against it so that only the loss / the modulators differ
+REFERENCE_WEIGHTS = WEIGHTS_DIR / "globaltrack_tiny_synthetic_ablation_reference.pth"
 TEST_SPLIT = dict(seed=0, split="test", sequences=8, frames=300, size=(320, 240))
 
 
@@ -38,6 +41,30 @@ def load_evidence(path=EVIDENCE_PATH) -> dict[str, Any]:
     ev = json.loads(path.read_text())
     ev["figures"] = {c: str((path.parent / p).resolve()) for c, p in ev.get("figures", {}).items()}
     return ev
+
+
+def _float32_copy(path: Path, work: Path) -> Path:
+    """Weights stored in fp16 (to keep the package small) as a float32 file the tracker loads as is."""
+    import torch
+
+    obj = torch.load(str(path), map_location="cpu", weights_only=False)
+    sd = obj.get("state_dict", obj)
+    if not any(v.dtype == torch.float16 for v in sd.values()):
+        return path
+    obj["state_dict"] = {k: (v.float() if v.is_floating_point() else v) for k, v in sd.items()}
+    out = work / "fp32" / path.name
+    out.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(obj, str(out))
+    return out
+
+
+def _describe(path: Path) -> str:
+    """``name (N iterations)`` from the checkpoint's training metadata."""
+    import torch
+
+    meta = torch.load(str(path), map_location="cpu", weights_only=False).get("meta", {})
+    it = meta.get("iteration") if isinstance(meta, dict) else None
+    return f"{path.name} ({it} iterations)" if it is not None else path.name
 
 
 def _iou_xywh(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -127,7 +154,8 @@ def _iou_plot(seq, boxes_by_tracker: dict[str, np.ndarray], png: Path) -> Path:
 
 
 def write_evidence(out_path=None, root=None, baselines=("kcf", "csrt", "tld"), work_dir="work_dirs/evidence",
-                   weights=None, single_query_weights=None, plain_rpn_weights=None, ar_stride: int = 5,
+                   weights=None, single_query_weights=None, plain_rpn_weights=None, reference_weights=None,
+                   ar_stride: int = 5,
                    jobs: int = 1, quiet: bool = False) -> Path:
     """Compute every table and figure and write the evidence JSON (default: the shipped ``evidence.json``)."""
     from globaltrack.benchmarks import load_sequences
@@ -140,15 +168,23 @@ def write_evidence(out_path=None, root=None, baselines=("kcf", "csrt", "tld"), w
     weights = Path(weights or MAIN_WEIGHTS)
     single = Path(single_query_weights or SINGLE_QUERY_WEIGHTS)
     plain = Path(plain_rpn_weights or PLAIN_RPN_WEIGHTS)
+    reference = Path(reference_weights or REFERENCE_WEIGHTS)
     if not weights.is_file():
         raise UserError("GlobalTrack weights not found (train them with `globaltrack train`)", str(weights))
+    if not reference.is_file():
+        reference = weights
+    weights, reference = _float32_copy(weights, work), _float32_copy(reference, work)
+    single = _float32_copy(single, work) if single.is_file() else single
+    plain = _float32_copy(plain, work) if plain.is_file() else plain
     root = Path(root) if root else generate(work / "synthetic-test", **TEST_SPLIT)
     seqs = load_sequences("synthetic", root, split="test")
     notes = [f"Synthetic test split: {len(seqs)} sequences x {len(seqs[0])} frames "
              f"({seqs[0].metadata['resolution'][0]}x{seqs[0].metadata['resolution'][1]}), seed "
              f"{seqs[0].metadata['seed']}, test stream; the models were trained on the train stream (seed 1) only.",
-             f"Weights: {weights.name}" + (f", {single.name}" if single.is_file() else "")
-             + (f", {plain.name}" if plain.is_file() else "") + "."]
+             f"Weights (training iterations of 2 pairs): {_describe(weights)} for the tracking comparison; "
+             f"ablation tables: {_describe(reference)} (cross-query)"
+             + (f", {_describe(single)}" if single.is_file() else "")
+             + (f", {_describe(plain)}" if plain.is_file() else "") + "."]
     tables: dict[str, dict[str, dict[str, float]]] = {}
     figures: dict[str, str] = {}
 
@@ -157,7 +193,7 @@ def write_evidence(out_path=None, root=None, baselines=("kcf", "csrt", "tld"), w
             print(msg, flush=True)
 
     # 1. AR@k
-    variants = [("QG-RPN", weights, "rpn"), ("QG-RCNN", weights, "rcnn")]
+    variants = [("QG-RPN", reference, "rpn"), ("QG-RCNN", reference, "rcnn")]
     if plain.is_file():
         variants.insert(0, ("RPN (plain, no modulator)", plain, "rpn"))
     else:
@@ -169,7 +205,11 @@ def write_evidence(out_path=None, root=None, baselines=("kcf", "csrt", "tld"), w
     log("tracking runs ...")
     trackers = [("globaltrack", {"weights": str(weights)})] + [(b, {}) for b in baselines]
     store, ev = _run_and_score(trackers, seqs, work / "results")
-    loss_table = {"cross-query loss": _scores(ev, "globaltrack")}
+    if reference != weights:
+        _, ev_ref = _run_and_score([("globaltrack", {"weights": str(reference)})], seqs, work / "results-reference")
+    else:
+        ev_ref = ev
+    loss_table = {"cross-query loss": _scores(ev_ref, "globaltrack")}
     if single.is_file():
         _, ev_single = _run_and_score([("globaltrack", {"weights": str(single)})], seqs,
                                       work / "results-single-query")
