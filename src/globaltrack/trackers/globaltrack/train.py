@@ -322,7 +322,7 @@ def truncate_log(path: Path, iteration: int) -> None:
 
 
 def plot_log(csv_path, png_path, title: str = "GlobalTrack training") -> Path | None:
-    """Loss curves (raw and smoothed over ~2% of the run) against the iteration."""
+    """Loss curves (raw, and a running median over ~2% of the run) against the iteration."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -336,7 +336,7 @@ def plot_log(csv_path, png_path, title: str = "GlobalTrack training") -> Path | 
     win = max(1, len(df) // 50)
     fig, ax = plt.subplots(figsize=(8, 4.5))
     for k in keys:
-        sm = df[k].rolling(win, min_periods=1).mean()
+        sm = df[k].rolling(win, min_periods=1).median()  # median: single-iteration spikes do not flatten it
         (line,) = ax.plot(df["iteration"], sm, label=k, lw=2 if k == "loss" else 1)
         if k == "loss":
             ax.plot(df["iteration"], df[k], color=line.get_color(), alpha=0.15, lw=0.5)
@@ -355,6 +355,18 @@ def plot_log(csv_path, png_path, title: str = "GlobalTrack training") -> Path | 
 
 
 # ------------------------------------------------------------------------------------------------ the loop
+def _batches(data, order, first: int, last: int, batch_size: int, workers: int):
+    """Batches ``first..last-1`` of an epoch (lists of `Pair`), loaded in ``workers`` processes when > 0."""
+    chunks = [[int(i) for i in order[b * batch_size:(b + 1) * batch_size]] for b in range(first, last)]
+    if workers <= 0:
+        return iter([data[i] for i in chunk] for chunk in chunks)
+    from torch.utils.data import DataLoader
+
+    from globaltrack.trackers.globaltrack.pairs import collate_pairs
+
+    return iter(DataLoader(data, batch_sampler=chunks, num_workers=workers, collate_fn=collate_pairs))
+
+
 def train(cfg: TrainConfig, out_dir, resume: bool = False, init: str | None = None, quiet: bool = False) -> Path:
     """Run (or resume) a training; return the path of the last checkpoint written."""
     import torch
@@ -420,10 +432,10 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, init: str | None = No
         rows = []
         order = np.random.default_rng([cfg.seed, epoch]).permutation(cfg.pairs_per_epoch)
         epoch_complete = True
+        batches = _batches(data, order, batch_in_epoch, batches_per_epoch, cfg.batch_size, cfg.workers)
         for b in range(batch_in_epoch, batches_per_epoch):
             t0 = time.time()
-            idx = order[b * cfg.batch_size:(b + 1) * cfg.batch_size]
-            pairs = [data[int(i)] for i in idx]
+            pairs = next(batches)
             t_data = time.time() - t0
             lr = learning_rate(cfg, iteration, epoch)
             for g in opt.param_groups:
