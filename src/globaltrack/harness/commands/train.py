@@ -69,6 +69,7 @@ class Train:
         g.add_argument("--evidence-out", default=None, help="evidence JSON path (default: the shipped one)")
         g.add_argument("--evidence-root", default=None, help="synthetic test split (generated if missing)")
         g.add_argument("--baselines", default="kcf,csrt,tld", help="baseline trackers for the evidence report")
+        g.add_argument("--ar-stride", type=int, default=5, help="AR@k on every Nth frame (default 5)")
 
     @staticmethod
     def run(args):
@@ -78,7 +79,7 @@ class Train:
             from globaltrack.trackers.globaltrack.evidence import write_evidence
 
             path = write_evidence(out_path=args.evidence_out, root=args.evidence_root,
-                                  baselines=[b for b in args.baselines.split(",") if b])
+                                  baselines=[b for b in args.baselines.split(",") if b], ar_stride=args.ar_stride)
             print(f"evidence written to {path}")
             return 0
 

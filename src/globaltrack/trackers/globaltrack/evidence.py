@@ -58,6 +58,12 @@ def _float32_copy(path: Path, work: Path) -> Path:
     return out
 
 
+def _file_hash(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha1(Path(path).read_bytes()).hexdigest()[:12]
+
+
 def _describe(path: Path) -> str:
     """``name (N iterations)`` from the checkpoint's training metadata."""
     import torch
@@ -110,12 +116,6 @@ def _run_and_score(trackers, sequences, store_root: Path, jobs: int = 1):
     store = ResultStore(store_root)
     run_trackers(trackers, sequences, "synthetic", store, jobs=jobs, quiet=True)
     return store, evaluate(sequences, store, "synthetic", trackers=[t for t, _ in trackers], protocol="lasot")
-
-
-def _scores(ev, tracker: str) -> dict[str, float]:
-    s = ev.trackers[tracker].scores
-    return {"success AUC": round(100 * s["auc"], 2), "precision": round(100 * s["precision"], 2),
-            "norm. precision": round(100 * s["norm_precision"], 2)}
 
 
 def _iou_plot(seq, boxes_by_tracker: dict[str, np.ndarray], png: Path) -> Path:
@@ -199,50 +199,72 @@ def write_evidence(out_path=None, root=None, baselines=("kcf", "csrt", "tld"), w
     else:
         notes.append("Plain-RPN weights missing: the QG-RPN vs RPN comparison was not computed.")
     log("AR@k ...")
-    tables["AR@k of proposals/detections (paper Tables 1-2)"] = proposal_recall(seqs, variants, ar_stride)
+    # cached by weights content, source, stride and dataset: reruns (new main weights) skip unchanged variants
+    cache_path = work / "ar_cache.json"
+    cache = json.loads(cache_path.read_text()) if cache_path.is_file() else {}
+    ar_table = {}
+    for row, path, source in variants:
+        key = f"{_file_hash(path)}:{source}:{ar_stride}:{Path(root).resolve()}:{len(seqs)}"
+        if key not in cache:
+            cache[key] = proposal_recall(seqs, [(row, path, source)], ar_stride)[row]
+            atomic_write_text(cache_path, json.dumps(cache, indent=1))
+        ar_table[row] = cache[key]
+    tables[f"AR@k of proposals/detections, every {ar_stride}th frame with the target present "
+           f"(paper Tables 1-2)"] = ar_table
 
-    # 2 + 3. tracking runs
-    log("tracking runs ...")
-    trackers = [("globaltrack", {"weights": str(weights)})] + [(b, {}) for b in baselines]
-    store, ev = _run_and_score(trackers, seqs, work / "results")
-    if reference != weights:
-        _, ev_ref = _run_and_score([("globaltrack", {"weights": str(reference)})], seqs, work / "results-reference")
-    else:
-        ev_ref = ev
-    loss_table = {"cross-query loss": _scores(ev_ref, "globaltrack")}
-    if single.is_file():
-        _, ev_single = _run_and_score([("globaltrack", {"weights": str(single)})], seqs,
-                                      work / "results-single-query")
-        loss_table["single-query loss"] = _scores(ev_single, "globaltrack")
-    else:
-        notes.append("Single-query weights missing: the loss ablation was not computed.")
-    tables["Cross-query vs single-query loss, lasot protocol, % (paper Table 3)"] = loss_table
-
+    # 2 + 3. tracking runs. Each GlobalTrack variant gets a store named by its weights' content hash: the runner's
+    # resume key sees the options (the weights *path*), not the file, so retrained weights at the same path would
+    # otherwise be skipped as "already run".
     from globaltrack.metrics.evaluate import evaluate
 
+    log("tracking runs ...")
+    runs: dict[str, tuple[Any, str]] = {}  # row label -> (store, tracker name)
+
+    def run(label: str, name: str, opts: dict, store_root: Path):
+        store, _ = _run_and_score([(name, opts)], seqs, store_root)
+        runs[label] = (store, name)
+
+    run("globaltrack", "globaltrack", {"weights": str(weights)}, work / f"results-gt-{_file_hash(weights)}")
+    for b in baselines:
+        run(b, b, {}, work / "results-baselines")
+    labels = list(runs)
+
+    def score(label: str, subset) -> dict[str, float]:
+        store, name = runs[label]
+        return evaluate(subset, store, "synthetic", trackers=[name], protocol="lasot").trackers[name].scores
+
+    loss_table = {}
+    for label, path in (("cross-query loss", reference), ("single-query loss", single)):
+        if not path.is_file():
+            notes.append("Single-query weights missing: the loss ablation was not computed.")
+            continue
+        if path == weights:
+            runs[label] = runs["globaltrack"]
+        else:
+            run(label, "globaltrack", {"weights": str(path)}, work / f"results-gt-{_file_hash(path)}")
+        sc = score(label, seqs)
+        loss_table[label] = {"success AUC": round(100 * sc["auc"], 2), "precision": round(100 * sc["precision"], 2),
+                             "norm. precision": round(100 * sc["norm_precision"], 2)}
+    tables["Cross-query vs single-query loss, lasot protocol, % (paper Table 3)"] = loss_table
+
     hard = [s for s in seqs if s.attributes.get("absence") or s.attributes.get("cut")]
-    names = [t for t, _ in trackers]
-    ev_hard = evaluate(hard, store, "synthetic", trackers=names, protocol="lasot") if hard else None
-    ev_easy = None
     easy = [s for s in seqs if s not in hard]
-    if easy:
-        ev_easy = evaluate(easy, store, "synthetic", trackers=names, protocol="lasot")
     lt: dict[str, dict[str, float]] = {}
-    for t in names:
+    for label in labels:
         row = {}
-        if ev_hard is not None:
-            row[f"AUC absence/cut ({len(hard)} seq)"] = round(100 * ev_hard.trackers[t].scores["auc"], 2)
-        if ev_easy is not None:
-            row[f"AUC others ({len(easy)} seq)"] = round(100 * ev_easy.trackers[t].scores["auc"], 2)
-        row["AUC all"] = round(100 * ev.trackers[t].scores["auc"], 2)
-        lt[t] = row
+        if hard:
+            row[f"AUC absence/cut ({len(hard)} seq)"] = round(100 * score(label, hard)["auc"], 2)
+        if easy:
+            row[f"AUC others ({len(easy)} seq)"] = round(100 * score(label, easy)["auc"], 2)
+        row["AUC all"] = round(100 * score(label, seqs)["auc"], 2)
+        lt[label] = row
     tables["Long-term: success AUC (%) on sequences with absences or cuts, lasot protocol"] = lt
 
     # per-frame IoU of the sequence with both an absence and a cut (else the longest absence)
     both = [s for s in hard if s.attributes.get("absence") and s.attributes.get("cut")] or hard
     if both:
         seq = max(both, key=lambda s: int(s.absent.sum()))
-        boxes = {t: store.read(ev.benchmark, t, seq.name).boxes for t in names}
+        boxes = {label: runs[label][0].read("synthetic", runs[label][1], seq.name).boxes for label in labels}
         png = out_path.parent / "evidence_iou_per_frame.png"
         _iou_plot(seq, boxes, png)
         figures[f"Per-frame IoU on synthetic test sequence {seq.name} (grey: target absent; dotted: cut)"] = png.name
