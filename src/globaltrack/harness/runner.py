@@ -389,6 +389,9 @@ def run_trackers(trackers: list[tuple[str, dict]], sequences, benchmark: str, st
     from globaltrack.harness.backends import check_backend, parallel_backend
 
     check_backend(backend, jobs, scheduler)
+    # loky retires a worker whose memory grew (a torch model loaded in it) after it returned its result, starts a
+    # replacement and warns; no result is lost (a lost job would surface as an error), so the warning only alarms.
+    warnings.filterwarnings("ignore", message="A worker stopped while some jobs were given to the executor")
     specs = resolve_trackers(trackers)
     sequences = list(sequences)
     _check_sequences(sequences)
