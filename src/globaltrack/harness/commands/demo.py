@@ -30,7 +30,7 @@ BATCH = 8
 EPILOG = """\
 examples:
   globaltrack demo                  # ./results/synthetic/<tracker>/, ./reports/demo.html
-  globaltrack demo --quick          # 3 short sequences: checks the installation in well under a minute
+  globaltrack demo --quick          # 3 short sequences: checks the installation in under a minute
   globaltrack demo -t kcf -t static --results /tmp/r --reports /tmp/rep
 
 Rerunning reuses finished results (see `globaltrack run --help`); --force recomputes them.
