@@ -5,7 +5,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import shared_path
+from tests.conftest import shared_path
 from globaltrack.errors import UserError
 from globaltrack.sequence import Sequence, read_image
 from globaltrack.trackers import create_tracker, tracker_availability

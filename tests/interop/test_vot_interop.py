@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import REPO, shared_path
+from tests.conftest import REPO, shared_path
 from globaltrack.harness.cli import main
 from globaltrack.sequence import read_image
 from globaltrack.trackers import TRACKERS, create_tracker, tracker_availability

@@ -1,7 +1,7 @@
 """Fixtures for the report tests (helpers live in reports_fixtures.py)."""
 import pytest
 
-from reports_fixtures import make_evaluation
+from tests.reports.reports_fixtures import make_evaluation
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from PIL import Image
 
 from globaltrack.reports.html import write_report
 
-from reports_fixtures import make_evaluation, write_manifests
+from tests.reports.reports_fixtures import make_evaluation, write_manifests
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from PIL import Image
 from globaltrack.reports import plots
 from globaltrack.reports.style import tracker_styles
 
-from reports_fixtures import ATTRIBUTES, make_evaluation
+from tests.reports.reports_fixtures import ATTRIBUTES, make_evaluation
 
 
 @pytest.mark.parametrize("curve,score", [("success", "auc"), ("precision", "precision"),

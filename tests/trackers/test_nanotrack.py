@@ -4,7 +4,7 @@ expects from a modern Siamese tracker, scored with the got10k package's own IoU 
 import numpy as np
 import pytest
 
-from conftest import shared_path
+from tests.conftest import shared_path
 from globaltrack.errors import UserError
 from globaltrack.sequence import read_image
 from globaltrack.trackers import create_tracker, tracker_availability

@@ -4,7 +4,7 @@ import dataclasses
 
 import numpy as np
 import pytest
-from conftest import SHARED
+from tests.conftest import SHARED
 
 from globaltrack.errors import UserError
 
