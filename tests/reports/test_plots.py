@@ -86,7 +86,8 @@ def test_max_geometric_mean_matches_oxuva_definition():
 def test_got10k_success_legend_prints_ao():
     from globaltrack.metrics.evaluation import Evaluation, TrackerEvaluation
 
-    ev = Evaluation("got10k", "got10k")
+    # evaluate() resolves the got10k protocol on the GOT-10k benchmark to its variant "got10k-val" (primary: AO)
+    ev = Evaluation("got10k", "got10k-val")
     x = np.linspace(0, 1, 101)
     for name, ao in (("a", 0.6), ("b", 0.7)):
         ev.trackers[name] = TrackerEvaluation(name, scores={"ao": ao, "auc": 0.1, "sr50": 0.5},
