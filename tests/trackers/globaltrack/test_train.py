@@ -79,6 +79,10 @@ def test_coco_pairs_same_image_all_instances(tmp_path):
     assert len(p.query_boxes) == 2  # the w < 1 box is dropped
     np.testing.assert_array_equal(p.query_boxes, p.search_boxes)
     np.testing.assert_array_equal(p.query_boxes[0], [1, 2, 10, 13])
+    # the tuples of globaltrack.benchmarks.coco.load_coco_instances work the same
+    tup = [(str(tmp_path / "a.jpg"), np.array([[1, 2, 10, 12], [20, 5, 15, 15]], float), np.array([1, 2]))]
+    q = ImagePairs(tup).sample(np.random.default_rng(0))
+    np.testing.assert_array_equal(q.query_boxes, p.query_boxes)
 
 
 def test_mixture_is_deterministic_and_augments_independently(synth):

@@ -178,8 +178,8 @@ class SyntheticPairs:
 class ImagePairs:
     """COCO (``Image2Pair``): the same image as query and search, all its instances (up to 8 drawn at random).
 
-    ``items`` are records with an image path and (N, 4) x, y, w, h boxes: objects with ``path``/``file_name``
-    and ``boxes`` attributes, or dicts with those keys (``globaltrack.benchmarks.coco.load_coco_instances``).
+    ``items`` are records with an image path and (N, 4) x, y, w, h boxes: ``(path, boxes, ...)`` tuples as
+    ``globaltrack.benchmarks.coco.load_coco_instances`` returns, or dicts / objects with ``path`` and ``boxes``.
     Crowd boxes are expected to be removed by the loader (spec 2.3); boxes with w or h < 1 and images with a short
     side < 32 are dropped here.
     """
@@ -192,6 +192,8 @@ class ImagePairs:
 
     @staticmethod
     def _get(item, *keys):
+        if isinstance(item, (tuple, list)):  # load_coco_instances: (image_path, boxes, category_ids)
+            return item[0] if keys[0] in ("path", "file_name", "image", "file") else item[1]
         for k in keys:
             if isinstance(item, dict) and k in item:
                 return item[k]

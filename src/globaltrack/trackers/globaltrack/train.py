@@ -245,8 +245,10 @@ def build_pairs(cfg: TrainConfig, out_dir: Path):
                 raise UserError(f"source 'coco' has probability {prob} but no --coco-root was given")
             from globaltrack.benchmarks.coco import load_coco_instances
 
-            kwargs = {"annotations": cfg.coco_annotations} if cfg.coco_annotations else {}
-            src = ImagePairs(load_coco_instances(cfg.coco_root, **kwargs), name="coco")
+            # the COCO 2017 layout: <root>/train2017/*.jpg, <root>/annotations/instances_train2017.json
+            ann = cfg.coco_annotations or Path(cfg.coco_root) / "annotations" / "instances_train2017.json"
+            src = ImagePairs(load_coco_instances(ann, Path(cfg.coco_root) / "train2017", min_size=1.0),
+                             name="coco")
         else:
             raise UserError(f"unknown pair source '{name}' (known: synthetic, coco, got10k, lasot)")
         sources.append((src, prob))
