@@ -163,3 +163,29 @@ def test_shipped_evidence_has_the_agreed_shape():
             assert all(isinstance(v, (int, float)) for v in row.values())
     for path in ev["figures"].values():
         assert (EVIDENCE_PATH.parent / path).is_file()
+
+
+def test_build_pairs_from_a_tiny_coco_and_the_synthetic_split(tmp_path, synth):
+    import json
+
+    from PIL import Image
+
+    from globaltrack.trackers.globaltrack.train import build_pairs
+
+    (tmp_path / "coco" / "train2017").mkdir(parents=True)
+    (tmp_path / "coco" / "annotations").mkdir()
+    Image.new("RGB", (64, 48), (90, 20, 30)).save(tmp_path / "coco" / "train2017" / "1.jpg")
+    (tmp_path / "coco" / "annotations" / "instances_train2017.json").write_text(json.dumps({
+        "images": [{"id": 1, "file_name": "1.jpg", "width": 64, "height": 48}],
+        "annotations": [{"id": 1, "image_id": 1, "bbox": [3, 4, 20, 10], "category_id": 1, "iscrowd": 0,
+                         "area": 200}],
+        "categories": [{"id": 1, "name": "thing"}]}))
+    cfg = TrainConfig(probs={"coco": 0.5, "synthetic": 0.5}, coco_root=str(tmp_path / "coco"),
+                      synthetic_root=str(synth), pairs_per_epoch=10)
+    mix = build_pairs(cfg, tmp_path / "run")
+    sources = {mix[i].source for i in range(10)}
+    assert sources == {"coco", "synthetic"}
+    from globaltrack.errors import UserError
+
+    with pytest.raises(UserError):
+        build_pairs(TrainConfig(probs={"lasot": 1.0}), tmp_path / "run")  # no --lasot-root: a user error
