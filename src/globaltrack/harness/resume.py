@@ -7,8 +7,10 @@ last, so a key on disk always describes a complete result.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+from pathlib import Path
 from typing import Any, Mapping
 
 from globaltrack import __version__
@@ -16,11 +18,34 @@ from globaltrack.results.store import ResultStore
 from globaltrack.sequence import Sequence
 
 
+@functools.lru_cache(maxsize=64)
+def _file_digest(path: str, size: int, mtime_ns: int) -> str:
+    h = hashlib.sha1()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _option_value(value: Any) -> str:
+    """An option's part of the key. A value naming a file (weights, ONNX models) also contributes the file's content
+    hash: retrained weights written to the same path must not be mistaken for the ones a result was produced with."""
+    text = str(value)
+    try:
+        p = Path(text)
+        if p.is_file():
+            st = p.stat()
+            return f"{text}#sha1={_file_digest(str(p.resolve()), st.st_size, st.st_mtime_ns)}"
+    except (OSError, ValueError):
+        pass
+    return text
+
+
 def content_key(tracker: str, options: Mapping[str, Any], sequence: Sequence, version: str = __version__) -> str:
     """The content key of (tracker, options, sequence) under package ``version``."""
     payload = {
         "tracker": tracker.lower(),
-        "options": {str(k): str(v) for k, v in sorted(options.items())},
+        "options": {str(k): _option_value(v) for k, v in sorted(options.items())},
         "version": version,
         "annotation": sequence.annotation_key(),
     }

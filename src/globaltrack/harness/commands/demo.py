@@ -8,7 +8,6 @@ core piece (evaluation, report) is an error, never papered over.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
 from pathlib import Path
@@ -132,7 +131,9 @@ class Demo:
                               allow_missing=True)
         evidence = None
         if evidence_path().is_file():
-            evidence = json.loads(evidence_path().read_text())
+            from globaltrack.trackers.globaltrack.evidence import load_evidence
+
+            evidence = load_evidence(evidence_path())  # resolves its figure paths, stored relative to the file
         report = write_report([evaluation], Path(args.reports) / "demo.html", results_root=results,
                               title="globaltrack demo: synthetic long-term benchmark", evidence=evidence)
         print()

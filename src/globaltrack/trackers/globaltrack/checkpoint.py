@@ -220,6 +220,9 @@ def load_model(path, config=None):
     from globaltrack.trackers.globaltrack.model import GlobalTrackModel
 
     sd, cfg, _ = load_weights(path, config)
+    # assign=True adopts the stored tensors as they are: fp16/bf16 weight files would give a half-precision model,
+    # so floating tensors are brought to float32 here (the tracker's dtype option casts later if asked).
+    sd = {k: (v.float() if torch.is_tensor(v) and v.is_floating_point() else v) for k, v in sd.items()}
     with torch.device("meta"):
         model = GlobalTrackModel(cfg)
     model.load_state_dict(sd, strict=True, assign=True)
