@@ -124,3 +124,14 @@ def test_synth_command(tmp_path):
                  "--size", "96x72", "--split", "train"]) == 0
     assert json.loads((out / "synthetic.json").read_text())["split"] == "train"
     assert main(["synth", "--out", str(out), "--size", "big"]) == 2
+
+
+def test_target_is_visible_in_the_first_frame_of_short_sequences(tmp_path):
+    # The first box is the query: an occluder placed over the target must not be there on frame 0
+    # (with 80 frames, seed 0 used to give triangle-1 and star-1 an all-zero first box).
+    from globaltrack.benchmarks import load_sequences
+    from globaltrack.benchmarks.synthetic import generate
+
+    root = generate(tmp_path / "short", seed=0, split="test", sequences=8, frames=80, size=(160, 120))
+    for seq in load_sequences("synthetic", root, split="test"):
+        assert not seq.absent[0] and seq.ground_truth[0, 2] > 0 and seq.ground_truth[0, 3] > 0, seq.name

@@ -305,7 +305,7 @@ def _plan_sequence(rng: np.random.Generator, index: int, frames: int, W: int, H:
             _interpolate(c, e, hi, c[e - 1], c[hi - 1] if hi < frames else c[e - 1])
             occluders.append({"box": [float(centre[0] - occ_size[0] / 2), float(centre[1] - occ_size[1] / 2),
                                       float(occ_size[0]), float(occ_size[1])],
-                              "frames": [int(max(s - 3 * _RAMP, 0)), int(min(e + 3 * _RAMP, frames))],
+                              "frames": [int(max(s - 3 * _RAMP, 1)), int(min(e + 3 * _RAMP, frames))],  # never on frame 0: the query
                               "seed": int(rng.integers(2**31))})
 
     return {"attributes": attrs, "shape": shape, "instances": instances, "occluders": occluders,
