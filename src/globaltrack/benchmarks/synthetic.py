@@ -31,6 +31,7 @@ from globaltrack._io import atomic_write_text
 from globaltrack.benchmarks import Benchmark, register_benchmark
 from globaltrack.errors import AnnotationError, UserError
 from globaltrack.sequence import Sequence
+from globaltrack.results.store import parse_boxes
 
 GENERATOR_VERSION = 1
 SPLITS = ("train", "test")
@@ -521,18 +522,8 @@ def _read_flags(path: Path, n: int) -> np.ndarray:
 
 
 def read_groundtruth(path: Path) -> np.ndarray:
-    rows = []
-    for i, line in enumerate(path.read_text().splitlines(), 1):
-        if not line.strip():
-            continue
-        parts = line.replace("\t", ",").split(",")
-        if len(parts) != 4:
-            raise AnnotationError(f"expected 4 comma-separated values, got {len(parts)}", path, i)
-        try:
-            rows.append([float(p) for p in parts])
-        except ValueError:
-            raise AnnotationError(f"not a number in '{line.strip()}'", path, i) from None
-    return np.array(rows, dtype=np.float64).reshape(-1, 4)
+    """The x,y,w,h rows of ``groundtruth.txt`` (errors name the file and line)."""
+    return parse_boxes(path.read_text(), path)
 
 
 def read_instances(seq: Sequence) -> list[dict[str, Any]]:
