@@ -34,7 +34,7 @@ def test_pysot_protocol_reproduces_published_otb100_auc(otb, tmp_path, tracker, 
 
 def test_got10k_protocol_equals_got10k_package_report(otb, tmp_path, monkeypatch):
     """Run got10k 0.1.3's own ExperimentOTB.report on an OTB-layout root + results folder and compare."""
-    got10k = pytest.importorskip("got10k")
+    pytest.importorskip("got10k")
     from got10k.experiments import ExperimentOTB
 
     seqs = otb.sequences()

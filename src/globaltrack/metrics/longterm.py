@@ -5,7 +5,6 @@ Spec/metrics.md sections 5, 7.1 and 8.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 

@@ -8,7 +8,7 @@ from globaltrack.benchmarks import load_sequences
 from globaltrack.benchmarks.synthetic import generate
 from globaltrack.sequence import Sequence
 from globaltrack.trackers.globaltrack.pairs import (MAX_GAP, ImagePairs, PairMixture, SyntheticPairs, VideoPairs,
-                                                    augment, hflip, valid_boxes)
+                                                    hflip, valid_boxes)
 from globaltrack.trackers.globaltrack.train import TrainConfig, get_train_config, learning_rate
 
 
