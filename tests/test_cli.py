@@ -74,14 +74,33 @@ def test_unknown_tracker_is_one_line(root, tmp_path):
     _one_line_error(p, "unknown tracker 'nosuchtracker'")
 
 
-def test_malformed_annotation_names_file_and_line(root, tmp_path):
+def test_malformed_annotation_costs_its_sequence_and_names_file_and_line(root, tmp_path):
     data = shutil.copytree(root, tmp_path / "data")
-    gt = next(data.glob("*/*/groundtruth.txt"))
+    gt = sorted(data.glob("*/*/groundtruth.txt"))[0]
     lines = gt.read_text().splitlines()
     lines[2] = "12,abc,3,4"
     gt.write_text("\n".join(lines) + "\n")
-    p = globaltrack("run", "-b", "synthetic", "--root", data, "-t", "static", "--results", tmp_path / "r")
-    _one_line_error(p, f"{gt}:3:")
+    p = globaltrack("run", "-b", "synthetic", "--root", data, "-t", "static", "--results", tmp_path / "r", "--quiet")
+    assert p.returncode == 1, p.stderr
+    assert "static: 2 run, 0 reused, 1 failed" in p.stdout
+    assert f"FAILED static/{gt.parent.name}: {gt}:3: non-numeric value" in p.stdout
+    # choosing the other sequences never reads the bad file
+    others = sorted(d.parent.name for d in data.glob("*/*/groundtruth.txt") if d != gt)
+    p = globaltrack("run", "-b", "synthetic", "--root", data, "-t", "static", "--results", tmp_path / "r2",
+                    "--sequences", others[0], "--quiet")
+    assert p.returncode == 0, p.stderr + p.stdout
+
+
+def test_zero_byte_frame_fails_its_sequence_and_later_sequences_still_run(root, tmp_path):
+    data = shutil.copytree(root, tmp_path / "data")
+    frame = sorted(sorted(data.glob("*/*/img"))[0].glob("*.jpg"))[5]
+    frame.write_bytes(b"")
+    p = globaltrack("run", "-b", "synthetic", "--root", data, "-t", "static,oracle", "--results", tmp_path / "r",
+                    "-j", "2", "--quiet")
+    assert p.returncode == 1, p.stderr
+    assert "static: 2 run, 0 reused, 1 failed" in p.stdout and "oracle: 2 run, 0 reused, 1 failed" in p.stdout
+    assert f"{frame}: frame file is empty (0 bytes)" in p.stdout
+    assert "2 sequences failed" in p.stdout
 
 
 def test_bad_tracker_option_from_a_worker_process_is_one_line(root, tmp_path):
@@ -99,7 +118,7 @@ def test_failed_sequence_makes_exit_status_1_and_is_reported(root, tmp_path):
     assert p.returncode == 1, p.stderr
     assert "2 run, 0 reused, 1 failed" in p.stdout
     assert f"FAILED faulty/{bad}: frame index 3: RuntimeError" in p.stdout
-    assert "1 sequence(s) failed" in p.stdout
+    assert "1 sequence failed" in p.stdout
 
 
 def test_help_has_examples(capsys):
@@ -153,4 +172,6 @@ def test_run_on_a_lasot_layout_folder_and_its_malformed_annotation(tmp_path):
     gt.write_text("\n".join(lines) + "\n")
     p = globaltrack("run", "-b", "lasot", "--root", root, "-t", "static", "--results", tmp_path / "r",
                     "--sequences", "airplane-1,basketball-1")
-    _one_line_error(p, str(gt), ":4")
+    assert p.returncode == 1 and "Traceback" not in p.stderr, p.stderr
+    assert f"FAILED static/airplane-1: {gt}:4: expected 4 values, found 3" in p.stdout
+    assert "static: 0 run, 1 reused, 1 failed" in p.stdout

@@ -52,6 +52,21 @@ class Sequence:
         """Number of frames (the image count when frames are known, else the annotation rows)."""
         return len(self.frames) if self.frames else len(self.ground_truth)
 
+    @classmethod
+    def unreadable(cls, name: str, error: Exception) -> "Sequence":
+        """A placeholder for a sequence whose files could not be read: it carries the one-line reason (file and
+        line) so that a run records it as that sequence's failure and goes on with the others."""
+        meta: dict[str, Any] = {"load_error": str(error)}
+        path = getattr(error, "path", None)
+        if path is not None:
+            meta["path"] = path
+        return cls(name, metadata=meta)
+
+    @property
+    def load_error(self) -> str | None:
+        """Why the sequence could not be read (`unreadable`), or None for a readable sequence."""
+        return self.metadata.get("load_error")
+
     @property
     def init_box(self) -> np.ndarray:
         return self.ground_truth[0].copy()

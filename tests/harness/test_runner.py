@@ -1,15 +1,17 @@
 import json
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from globaltrack import Prediction, Sequence
+from globaltrack.benchmarks import load_sequences
 from globaltrack.errors import UserError
 from globaltrack.harness.runner import run_trackers
 from globaltrack.results.store import ResultStore, parse_boxes
 from globaltrack.trackers import register_tracker
-from globaltrack.trackers.diagnostic import FaultyTracker, StaticTracker
+from globaltrack.trackers.diagnostic import FaultyTracker, SleepyTracker, StaticTracker
 
 # Test-only trackers (registry names are process-global, so prefixed; `test_only` keeps them out of the demo).
 CALLS: dict[str, list] = {"batches": [], "order": []}
@@ -38,6 +40,8 @@ class _OrderRecorder(StaticTracker):
 
 register_tracker("test-harness-batch", test_only=True)(lambda **o: _BatchRecorder())
 register_tracker("test-harness-order", test_only=True)(lambda **o: _OrderRecorder())
+register_tracker("test-harness-sleepy", test_only=True, diagnostic=True)(
+    lambda delay="0", **o: SleepyTracker(delay=float(delay)))
 register_tracker("test-harness-faulty", test_only=True)(
     lambda fail="raise", on="", at="1", **o: FaultyTracker(fail=fail, on=on, at=int(at)))
 
@@ -133,19 +137,16 @@ def test_resume_skips_current_results_and_force_or_new_options_rerun(tiny_sequen
     assert later.done["oracle"] == [tiny_sequences[0].name]
 
 
-def test_failure_isolation_raise_and_nan(tiny_sequences, tmp_path):
+def test_failure_isolation_a_raising_tracker_costs_one_sequence(tiny_sequences, tmp_path):
     store = ResultStore(tmp_path)
-    raise_on, nan_on = tiny_sequences[0].name, tiny_sequences[1].name
+    raise_on = tiny_sequences[0].name
     # a stale complete result of a sequence that now fails must not survive as if it were this run's
     run_trackers([("test-harness-faulty", {"on": ""})], tiny_sequences, "synthetic", ResultStore(tmp_path),
                  quiet=True)
     t_raise = ("test-harness-faulty", {"fail": "raise", "on": raise_on, "at": "5"})
     summary = run_trackers([t_raise], tiny_sequences, "synthetic", store, quiet=True, force=True)
-    t_nan = ("test-harness-faulty", {"fail": "nan", "on": nan_on, "at": "7"})
-    store2 = ResultStore(tmp_path / "nan")
-    summary2 = run_trackers([t_nan], tiny_sequences, "synthetic", store2, quiet=True)
 
-    assert not summary.ok and summary.n_failed == 1 and "1 sequence(s) failed" in str(summary)
+    assert not summary.ok and summary.n_failed == 1 and "1 sequence failed" in str(summary)
     reason = store.read_manifest("synthetic", "test-harness-faulty")["failures"][raise_on]
     assert reason.startswith("frame index 5: RuntimeError: faulty tracker raised on purpose")
     tb = store.read_manifest("synthetic", "test-harness-faulty")["failure_tracebacks"][raise_on]
@@ -154,22 +155,49 @@ def test_failure_isolation_raise_and_nan(tiny_sequences, tmp_path):
     assert raise_on not in store.sequences("synthetic", "test-harness-faulty")
     assert store.read_key("synthetic", "test-harness-faulty", raise_on) is None
 
-    assert summary2.n_failed == 1 and not summary2.ok
-    m2 = store2.read_manifest("synthetic", "test-harness-faulty")
-    assert m2["status"] == "failed" and list(m2["failures"]) == [nan_on]
-    assert m2["failures"][nan_on].startswith("frame index 7: non-finite box")
-    assert sorted(store2.sequences("synthetic", "test-harness-faulty")) == \
-        sorted(s.name for s in tiny_sequences if s.name != nan_on)
-    assert not (store2.root / "synthetic" / "test-harness-faulty" / f"{nan_on}.frames.csv").exists()
 
-
-def test_negative_size_box_is_a_failure(tiny_sequences, tmp_path):
+@pytest.mark.parametrize("fail, bad_box", [("nan", [np.nan, 0, 10, 10]), ("negative", [0, 0, -5, 10])])
+def test_a_nan_or_negative_box_is_stored_as_returned_and_counted(tiny_sequences, tmp_path, fail, bad_box):
     store = ResultStore(tmp_path)
-    bad = tiny_sequences[2].name
-    s = run_trackers([("test-harness-faulty", {"fail": "negative", "on": bad})], tiny_sequences, "synthetic", store,
-                     quiet=True)
-    assert list(s.failures["test-harness-faulty"]) == [bad]
-    assert "negative width or height" in s.failures["test-harness-faulty"][bad]
+    on = tiny_sequences[1].name
+    summary = run_trackers([("test-harness-faulty", {"fail": fail, "on": on, "at": "7"})], tiny_sequences,
+                           "synthetic", store, quiet=True)
+    assert summary.ok and summary.n_failed == 0
+    assert sorted(store.sequences("synthetic", "test-harness-faulty")) == sorted(s.name for s in tiny_sequences)
+    boxes = store.read_boxes("synthetic", "test-harness-faulty", on)
+    n = len(tiny_sequences[1])
+    assert boxes.shape == (n, 4)
+    np.testing.assert_array_equal(boxes[7:], np.repeat([bad_box], n - 7, axis=0))  # kept exactly as returned
+    np.testing.assert_array_equal(boxes[:7], np.repeat(tiny_sequences[1].ground_truth[:1], 7, axis=0))
+    m = store.read_manifest("synthetic", "test-harness-faulty")
+    assert m["status"] == "complete" and m["failures"] == {}
+    assert m["invalid_boxes"] == {on: list(range(7, n))} and m["sequences"]["invalid_boxes"] == n - 7
+    assert f"returned {n - 7} NaN, infinite or negative-size boxes" in str(summary)
+    # a resume keeps the count (read back from the stored boxes)
+    again = run_trackers([("test-harness-faulty", {"fail": fail, "on": on, "at": "7"})], tiny_sequences,
+                         "synthetic", store, quiet=True)
+    assert again.done["test-harness-faulty"] == [] and again.invalid_boxes["test-harness-faulty"] == n - 7
+
+
+def test_tracker_speed_is_its_own_time_and_survives_a_resume(tiny_sequences, tmp_path):
+    store = ResultStore(tmp_path)
+    first = run_trackers([("test-harness-sleepy", {"delay": "0.002"}), ("static", {})], tiny_sequences[:2],
+                         "synthetic", store, quiet=True)
+    m = store.read_manifest("synthetic", "test-harness-sleepy")
+    sp = m["speed"]
+    frames = sum(len(s) for s in tiny_sequences[:2])
+    assert sp["tracker_frames"] == frames and sp["tracker_seconds"] >= 0.002 * (frames - 2)
+    assert sp["tracker_fps"] == pytest.approx(frames / sp["tracker_seconds"])
+    assert sp["tracker_fps"] < 520  # 2 ms a frame at least: its own time, not the command's
+    assert sp["hardware"].startswith("CPU: ") and first.tracker_fps["test-harness-sleepy"] == sp["tracker_fps"]
+    # static, run alongside, is much faster by its own clock than the command's throughput says
+    assert store.read_manifest("synthetic", "static")["speed"]["tracker_fps"] > 5 * sp["tracker_fps"]
+    # a second command adds two sequences: the tracker's totals cover all four, not only the resumed part
+    run_trackers([("test-harness-sleepy", {"delay": "0.002"})], tiny_sequences, "synthetic", store, quiet=True)
+    sp2 = store.read_manifest("synthetic", "test-harness-sleepy")["speed"]
+    assert sp2["tracker_frames"] == sum(len(s) for s in tiny_sequences)
+    assert sp2["tracker_seconds"] > sp["tracker_seconds"]
+    assert set(sp2["per_sequence_time"]) == {s.name for s in tiny_sequences}
 
 
 def test_batched_tracking_matches_frame_by_frame(tiny_sequences, tmp_path):
@@ -191,15 +219,72 @@ def test_longest_sequences_are_scheduled_first(tiny_sequences, tmp_path):
     assert CALLS["order"] == ["len30", "len20", "len9", "len5"]
 
 
-def test_unreadable_frame_in_a_worker_process_is_a_user_error(tiny_sequences, tmp_path):
+@pytest.mark.parametrize("damage", ["empty", "garbage", "truncated", "deleted"])
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_bad_frame_costs_its_sequence_and_the_run_goes_on(tiny_copy, tmp_path, damage, jobs):
+    seqs = load_sequences("synthetic", tiny_copy)
+    store = ResultStore(tmp_path / "r")
+    run_trackers([("oracle", {})], seqs, "synthetic", store, quiet=True)  # finished results before the damage
+    before = {s.name: store.box_path("synthetic", "oracle", s.name).read_bytes() for s in seqs}
+    bad = Path(seqs[1].frames[2])
+    if damage == "empty":
+        bad.write_bytes(b"")
+    elif damage == "garbage":
+        bad.write_bytes(b"garbage")
+    elif damage == "truncated":
+        bad.write_bytes(bad.read_bytes()[:200])
+    else:
+        bad.unlink()
+    summary = run_trackers([("oracle", {}), ("static", {})], seqs, "synthetic", store, jobs=jobs, quiet=True,
+                           force=True)
+    assert not summary.ok and summary.n_failed == 2  # the damaged sequence, for each tracker
+    for t in ("oracle", "static"):
+        reason = summary.failures[t][seqs[1].name]
+        assert reason.startswith(f"{bad}: ") and len(reason.splitlines()) == 1, reason
+        assert sorted(summary.done[t]) == sorted(s.name for s in seqs if s is not seqs[1])
+        assert store.read_manifest("synthetic", t)["failures"] == {seqs[1].name: reason}
+    words = {"empty": "empty (0 bytes)", "garbage": "cannot decode frame", "truncated": "cannot decode frame",
+             "deleted": "frame file is missing"}
+    assert words[damage] in summary.failures["oracle"][seqs[1].name]
+    for s in seqs:  # the other sequences' results are the same files as before
+        if s is not seqs[1]:
+            assert store.box_path("synthetic", "oracle", s.name).read_bytes() == before[s.name]
+
+
+def test_a_malformed_annotation_costs_its_sequence_only(tiny_copy, tmp_path):
+    store = ResultStore(tmp_path / "r")
+    good = load_sequences("synthetic", tiny_copy)
+    run_trackers([("static", {})], good, "synthetic", store, quiet=True)
+    before = {s.name: store.box_path("synthetic", "static", s.name).read_bytes() for s in good}
+    gt = Path(good[2].metadata["path"]) / "groundtruth.txt"
+    lines = gt.read_text().splitlines()
+    lines[4] = "1,2,x,4"
+    gt.write_text("\n".join(lines) + "\n")
+    # a selection that leaves the bad sequence out never reads it
+    chosen = load_sequences("synthetic", tiny_copy, names=[good[0].name])
+    assert [s.name for s in chosen] == [good[0].name]
+    with pytest.raises(UserError, match=f"{gt}:5"):
+        load_sequences("synthetic", tiny_copy)
+    seqs = load_sequences("synthetic", tiny_copy, errors="collect")
+    assert seqs[2].load_error.startswith(f"{gt}:5: ")
+    summary = run_trackers([("static", {})], seqs, "synthetic", store, quiet=True, force=True)
+    assert summary.failures["static"] == {good[2].name: seqs[2].load_error} and not summary.ok
+    m = store.read_manifest("synthetic", "static")
+    assert m["failures"] == {good[2].name: seqs[2].load_error} and m["status"] == "failed"
+    assert sorted(summary.done["static"]) == sorted(s.name for s in good if s is not good[2])
+    for s in good:  # finished results untouched, the bad sequence's earlier result included
+        assert store.box_path("synthetic", "static", s.name).read_bytes() == before[s.name]
+
+
+def test_a_first_box_that_cannot_initialise_costs_its_sequence(tiny_sequences, tmp_path):
     base = tiny_sequences[0]
-    bad = tmp_path / "00000003.jpg"
-    bad.write_bytes(b"garbage")
-    frames = list(base.frames)
-    frames[2] = str(bad)
-    seqs = [Sequence("broken", frames=frames, ground_truth=base.ground_truth), tiny_sequences[1]]
-    with pytest.raises(UserError, match=r"00000003.jpg: cannot decode frame"):
-        run_trackers([("static", {})], seqs, "synthetic", ResultStore(tmp_path / "r"), jobs=2, quiet=True)
+    gt = base.ground_truth.copy()
+    gt[0] = [np.nan, 1, 2, 3]
+    seqs = [Sequence("nofirst", frames=base.frames, ground_truth=gt, metadata={"annotation": "/x/groundtruth.txt"}),
+            tiny_sequences[1]]
+    s = run_trackers([("static", {})], seqs, "synthetic", ResultStore(tmp_path), quiet=True)
+    assert s.done["static"] == [tiny_sequences[1].name]
+    assert s.failures["static"]["nofirst"].startswith("/x/groundtruth.txt:1: first ground-truth box")
 
 
 def test_unknown_and_unavailable_trackers_and_bad_options_are_user_errors(tiny_sequences, tmp_path):

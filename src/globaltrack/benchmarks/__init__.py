@@ -34,6 +34,27 @@ class Benchmark:
     def load(self) -> list[Sequence]:  # pragma: no cover - interface
         raise NotImplementedError
 
+    def load_selected(self, names: list[str] | None = None, errors: str = "raise") -> list[Sequence]:
+        """The sequences called ``names`` (official names or aliases; all when None).
+
+        ``errors="collect"`` turns a sequence whose files are malformed into a `Sequence.unreadable` placeholder
+        instead of raising, so that one bad file costs that sequence only. Adapters that read sequences one by one
+        override this to read only the selected ones; this fallback reads everything and filters.
+        """
+        seqs = self.load()
+        if not names:
+            return seqs
+        from globaltrack.errors import UserError
+
+        by = {s.name: s for s in seqs}
+        for s in seqs:
+            for a in s.metadata.get("aliases", ()):
+                by.setdefault(a, s)
+        missing = [n for n in names if n not in by]
+        if missing:
+            raise UserError(f"sequences not in benchmark {self.name}: {', '.join(missing)}")
+        return [by[n] for n in names]
+
     def check(self) -> list[str]:
         """Validate the dataset folder; return a list of problem lines (empty when fine)."""
         return []
@@ -47,21 +68,16 @@ def get_benchmark(name: str, root, split: str | None = None, **options: Any) -> 
 
 
 def load_sequences(name: str, root, split: str | None = None, names: list[str] | None = None,
-                   **options: Any) -> list[Sequence]:
-    """Load a benchmark's sequences, optionally restricted to ``names`` (official names or aliases)."""
-    seqs = get_benchmark(name, root, split=split, **options).load()
-    if names:
-        from globaltrack.errors import UserError
+                   errors: str = "raise", **options: Any) -> list[Sequence]:
+    """Load a benchmark's sequences, optionally restricted to ``names`` (official names or aliases).
 
-        by = {s.name: s for s in seqs}
-        for s in seqs:
-            for a in s.metadata.get("aliases", ()):
-                by.setdefault(a, s)
-        missing = [n for n in names if n not in by]
-        if missing:
-            raise UserError(f"sequences not in benchmark {name}: {', '.join(missing)}")
-        seqs = [by[n] for n in names]
-    return seqs
+    Only the selected sequences are read, so a malformed file elsewhere under ``root`` does not matter.
+    ``errors="collect"`` returns a sequence whose files are malformed as a `Sequence.unreadable` placeholder
+    (``seq.load_error`` is the one-line reason) instead of raising; the runner records it as a failure.
+    """
+    if errors not in ("raise", "collect"):
+        raise ValueError(f"errors must be 'raise' or 'collect', not {errors!r}")
+    return get_benchmark(name, root, split=split, **options).load_selected(names or None, errors)
 
 
 __all__ = ["BENCHMARKS", "Benchmark", "register_benchmark", "get_benchmark", "load_sequences", "Sequence"]

@@ -269,6 +269,54 @@ def missing_files(paths: list[str]) -> list[str]:
     return out
 
 
+MAX_LISTED = 10  # problems of one kind listed per sequence before the rest are counted
+
+
+def frame_problem(path: str, decode: bool = False) -> str | None:
+    """Why the frame file ``path`` cannot be used, or None. Without ``decode`` only the header is read (and, for a
+    JPEG, the end-of-image marker looked for, which catches a file cut short); with it the whole image is decoded."""
+    from PIL import Image
+
+    try:
+        size = os.path.getsize(path)
+    except FileNotFoundError:
+        return "frame file is missing"
+    except OSError as err:
+        return f"cannot read frame file ({err.strerror})"
+    if size == 0:
+        return "frame file is empty (0 bytes)"
+    try:
+        if decode:
+            with Image.open(path) as im:
+                im.load()
+            return None
+        with Image.open(path) as im:
+            fmt = im.format
+            im.verify()
+        if fmt == "JPEG":
+            with open(path, "rb") as f:
+                f.seek(max(0, size - 1024))
+                if b"\xff\xd9" not in f.read():
+                    return "JPEG file is cut short (no end-of-image marker)"
+    except Exception as err:  # noqa: BLE001 - PIL raises many types for a bad file; each is this frame's problem
+        return f"cannot decode frame ({type(err).__name__}: {err})"
+    return None
+
+
+def verify_frames(paths: list[str], decode: bool = False, workers: int = 4) -> list[str]:
+    """``"<path>: <problem>"`` for every frame of ``paths`` that is missing, empty or corrupt (see `frame_problem`);
+    at most `MAX_LISTED` lines plus one that counts the rest."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        found = [(p, why) for p, why in zip(paths, pool.map(lambda p: frame_problem(p, decode), paths)) if why]
+    out = [f"{p}: {why}" for p, why in found[:MAX_LISTED]]
+    if len(found) > MAX_LISTED:
+        out.append(f"{len(found) - MAX_LISTED} more of the {len(paths)} frames are unusable (first {MAX_LISTED} "
+                   f"listed above)")
+    return out
+
+
 def parse_bool(value, default: bool = False) -> bool:
     """Option values arrive as strings from the CLI (``--opt strict=1``)."""
     if value is None:
@@ -304,6 +352,8 @@ class Inspection:
     split: str
     found: list[tuple[str, int, int]] = field(default_factory=list)  # name, images, annotation rows
     missing: list[str] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)  # on disk, but a file of it is malformed
+    total: int = 0  # sequences looked for (the official list, or the --sequences selection)
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -350,37 +400,83 @@ class DatasetAdapter(Benchmark):
     def prefetch(self, names: list[str]) -> None:
         """Optional bulk read before `read_sequence` is called for ``names`` (see `read_tables`)."""
 
+    def resolve_name(self, requested: str) -> str | None:
+        """The official name a user's spelling stands for (adapters with aliases override), None if unknown."""
+        return None
+
+    def select(self, requested: list[str]) -> list[str]:
+        """Official names for ``requested`` (official names, any letter case, or the adapter's aliases), in the
+        order given; names the benchmark does not have are one `UserError` listing them all."""
+        official = self.sequence_names()
+        index: dict[str, str] = {}
+        for n in official:
+            index.setdefault(n, n)
+            index.setdefault(n.lower(), n)
+        out, unknown = [], []
+        for r in requested:
+            name = index.get(r) or index.get(r.lower()) or self.resolve_name(r)
+            if name is None or name not in index:
+                unknown.append(r)
+            elif name not in out:
+                out.append(name)
+        if unknown:
+            raise UserError(f"{len(unknown)} name(s) given with --sequences are not sequences of "
+                            f"{self.benchmark_name} split '{self.split}': {', '.join(unknown)}")
+        return out
+
     # -- shared behaviour
     def load(self) -> list[Sequence]:
-        names = self.sequence_names()
-        self.prefetch(names)
+        return self.load_selected(None)
+
+    def load_selected(self, names: list[str] | None = None, errors: str = "raise") -> list[Sequence]:
+        """Read the selected sequences (all when ``names`` is None) one by one; see `Benchmark.load_selected`."""
+        official = self.sequence_names()
+        wanted = self.select(names) if names else official
+        self.prefetch(wanted)
         seqs, missing = [], []
-        for n in names:
+        for n in wanted:
             try:
                 seqs.append(_with_common_keys(self.read_sequence(n)))
             except SequenceMissing:
                 missing.append(n)
-        self.missing = missing
+            except UserError as err:
+                if errors == "raise":
+                    raise
+                seqs.append(Sequence.unreadable(n, err))
         where = self.root if self.root is not None else getattr(self, "annos", None)
+        if names:
+            # the user chose these sequences: one that is not on disk is an error, the others missing are not news
+            if missing:
+                raise UserError(f"{len(missing)} of the {len(wanted)} sequence(s) selected with --sequences "
+                                f"{'is' if len(missing) == 1 else 'are'} not under {where}: {', '.join(missing)}")
+            return seqs
+        self.missing = missing
         if not seqs:
             raise UserError(f"no {self.benchmark_name} sequences of split '{self.split}' found "
-                            f"(expected e.g. {', '.join(names[:3])})", where)
+                            f"(expected e.g. {', '.join(official[:3])})", where)
         if missing:
-            msg = (f"{self.benchmark_name} split '{self.split}': {len(missing)} of {len(names)} official sequences "
-                   f"are missing under {where} (e.g. {', '.join(missing[:5])}); scores over the rest are not the "
-                   f"official ones")
+            msg = (f"{self.benchmark_name} split '{self.split}': {len(missing)} of {len(official)} official "
+                   f"sequences are missing under {where} (e.g. {', '.join(missing[:5])}); scores over the rest are "
+                   f"not the official ones")
             if parse_bool(self.options.get("strict")):
                 raise UserError(msg)
             warnings.warn(msg, stacklevel=2)
         return seqs
 
-    def inspect(self) -> Inspection:
+    def inspect(self, names: list[str] | None = None, frames: str | None = None) -> Inspection:
+        """Read every sequence (or the ``names`` selected) and report every problem instead of stopping at the first.
+
+        ``frames``: None checks that every frame file exists; ``"headers"`` also opens each one and verifies its
+        header (and that a JPEG is not cut short); ``"decode"`` decodes every frame.
+        """
         rep = Inspection(self.benchmark_name, str(self.root), self.split)
         try:
-            names = self.sequence_names()
+            official = self.sequence_names()
+            names = self.select(names) if names else official
         except UserError as err:
             rep.problems.append(str(err))
             return rep
+        rep.total = len(names)
         self.prefetch(names)
         for n in names:
             try:
@@ -391,14 +487,17 @@ class DatasetAdapter(Benchmark):
                     rep.problems.append(f"missing sequence {n}: {err}")
                 continue
             except UserError as err:
-                rep.problems.append(str(err))
+                rep.unreadable.append(n)
+                rep.problems.append(f"{n}: {err}")
                 continue
             n_images = self._image_count(seq)
             rep.found.append((seq.name, n_images, len(seq.ground_truth)))
             rep.problems += self.check_sequence(seq)
+            if frames and seq.frames:
+                rep.problems += [f"{seq.name}: {p}" for p in verify_frames(seq.frames, decode=frames == "decode")]
             rep.notes += [f"{seq.name}: {x}" for x in seq.metadata.get("notes", [])]
         if rep.missing and not any(p.startswith("missing sequence") for p in rep.problems):
-            rep.problems.append(f"{len(rep.missing)} of {len(names)} official sequences missing: "
+            rep.problems.append(f"{len(rep.missing)} of {len(names)} official sequences are missing: "
                                 f"{', '.join(rep.missing[:10])}{' ...' if len(rep.missing) > 10 else ''}")
         return rep
 
@@ -415,9 +514,11 @@ class DatasetAdapter(Benchmark):
         if not seq.frames:
             return []
         absent = missing_files(seq.frames)
-        if absent:
-            return [f"{seq.name}: {len(absent)} of {len(seq.frames)} frames missing, first {absent[0]}"]
-        return []
+        out = [f"{seq.name}: {p}: frame file is missing" for p in absent[:MAX_LISTED]]
+        if len(absent) > MAX_LISTED:
+            out.append(f"{seq.name}: {len(absent) - MAX_LISTED} more of its {len(seq.frames)} frame files are "
+                       f"missing (first {MAX_LISTED} listed above)")
+        return out
 
 
 def align_frames(frames: list[str], rows: int, anno_path, *, allow_more: bool = False, notes: list[str] | None = None,
@@ -431,6 +532,10 @@ def align_frames(frames: list[str], rows: int, anno_path, *, allow_more: bool = 
     if not frames or len(frames) == rows:
         return frames
     if len(frames) < rows:
+        gap = _first_gap(frames)
+        if gap is not None:
+            raise AnnotationError(f"frame file is missing ({len(frames)} images for {rows} annotation rows in "
+                                  f"{anno_path})", gap)
         raise AnnotationError(f"fewer images ({len(frames)}) than annotation rows ({rows})", anno_path)
     if not allow_more:
         raise AnnotationError(f"more images ({len(frames)}) than annotation rows ({rows})", anno_path)
@@ -438,3 +543,20 @@ def align_frames(frames: list[str], rows: int, anno_path, *, allow_more: bool = 
         notes.append(f"{len(frames)} images, {rows} annotation rows: using the first {rows} frames"
                      + (f" ({rule})" if rule else ""))
     return frames[:rows]
+
+
+def _first_gap(frames: list[str]) -> str | None:
+    """The first file missing from a numbered run of frame files (``00000069.jpg, 00000071.jpg`` -> ``00000070.jpg``),
+    or None when the numbers have no gap."""
+    prev = None
+    for path in frames:
+        name = os.path.basename(path)
+        m = re.search(r"(\d+)(\D*)$", name)
+        if m is None:
+            return None
+        number = int(m.group(1))
+        if prev is not None and number > prev + 1:
+            width = len(m.group(1))
+            return os.path.join(os.path.dirname(path), name[:m.start(1)] + f"{prev + 1:0{width}d}" + m.group(2))
+        prev = number
+    return None

@@ -34,8 +34,8 @@ from pathlib import Path
 import numpy as np
 
 from globaltrack.benchmarks import register_benchmark
-from globaltrack.benchmarks._common import (DatasetAdapter, SequenceMissing, count_images, name_variants,
-                                            parse_bool, read_attribute_flags, read_table, require_dir)
+from globaltrack.benchmarks._common import (DatasetAdapter, SequenceMissing, count_images, missing_files,
+                                            name_variants, parse_bool, read_attribute_flags, read_table, require_dir)
 from globaltrack.benchmarks._otb_table import ATTRIBUTES, OTB2013, OTB50, OTB2015, OTB_TABLE
 from globaltrack.errors import AnnotationError, UserError
 from globaltrack.sequence import Sequence
@@ -114,6 +114,9 @@ class _OTB(DatasetAdapter):
     def sequence_names(self) -> list[str]:
         return list(self.names)
 
+    def resolve_name(self, requested: str) -> str | None:
+        return resolve_otb_name(requested)
+
     def _seq_dir(self, folder: str) -> Path | None:
         if self._root is None:
             return None
@@ -148,13 +151,17 @@ class _OTB(DatasetAdapter):
             img_dir = seq_dir / "img"
             n_img = count_images(img_dir)
             last_needed = frame_numbers[-1]
+            frames = [os.path.join(str(img_dir), f"{n:0{digits}d}.{ext}") for n in frame_numbers]
             if n_img < last_needed:
+                absent = missing_files(frames)
+                if absent:
+                    raise AnnotationError(f"frame file is missing ({len(absent)} of the {len(frames)} frames that "
+                                          f"{anno_path} annotates are missing)", absent[0])
                 raise AnnotationError(f"fewer images ({n_img} in {img_dir}) than annotation rows need (frames "
                                       f"{frame_numbers[0]}-{last_needed})", anno_path)
             if n_img > last_needed or frame_numbers[0] > 1:
                 notes.append(f"{n_img} images; official OTB range frames {frame_numbers[0]}-{last_needed} "
                              f"({len(frame_numbers)} frames)")
-            frames = [os.path.join(str(img_dir), f"{n:0{digits}d}.{ext}") for n in frame_numbers]
             meta["sequence_dir"] = str(seq_dir)
         meta["frame_numbers"] = (frame_numbers[0], frame_numbers[-1])
         attributes = {a: f == "1" for a, f in zip(ATTRIBUTES, att)}

@@ -150,6 +150,10 @@ class OxUvA(DatasetAdapter):
     def sequence_names(self) -> list[str]:
         return list(self._load_tables())
 
+    def resolve_name(self, requested: str) -> str | None:
+        # pytracking's name: <video>_<object>_frames[<init>:<last + 1>]
+        return requested.split("_frames[", 1)[0] if "_frames[" in requested else None
+
     def read_sequence(self, name: str) -> Sequence:
         task = self._load_tables().get(name)
         if task is None:

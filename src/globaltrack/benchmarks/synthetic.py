@@ -510,7 +510,10 @@ def generate(out_dir, seed: int = 0, split: str = "test", sequences: int = 8, fr
 
 # ---------------------------------------------------------------------------------------------- reading
 def _read_flags(path: Path, n: int) -> np.ndarray:
-    text = path.read_text().strip().replace("\n", ",")
+    try:
+        text = path.read_text().strip().replace("\n", ",")
+    except FileNotFoundError:
+        raise AnnotationError("flag file not found", path) from None
     vals = [v for v in text.split(",") if v.strip() != ""]
     try:
         arr = np.array([int(float(v)) for v in vals], dtype=int)
@@ -577,24 +580,46 @@ class SyntheticBenchmark(Benchmark):
         return problems
 
     def load(self) -> list[Sequence]:
+        return self.load_selected(None)
+
+    def load_selected(self, names: list[str] | None = None, errors: str = "raise") -> list[Sequence]:
+        """Read the sequences called ``names`` (all when None) one by one; see `Benchmark.load_selected`."""
         root, info = self._dataset_root()
+        official = list(info["names"])
+        if names:
+            unknown = [n for n in names if n not in official]
+            if unknown:
+                raise UserError(f"{len(unknown)} name(s) given with --sequences are not sequences of synthetic "
+                                f"split '{info.get('split', self.split)}': {', '.join(unknown)}")
         seqs = []
-        for name in info["names"]:
-            d = root / name.split("-")[0] / name
-            gt = read_groundtruth(d / "groundtruth.txt")
-            absent = _read_flags(d / "full_occlusion.txt", len(gt)) | _read_flags(d / "out_of_view.txt", len(gt))
-            frames = sorted(str(p) for p in (d / "img").glob("*.jpg"))
-            if len(frames) != len(gt):
-                raise AnnotationError(f"{len(frames)} frames but {len(gt)} ground-truth rows", d / "groundtruth.txt")
-            extra = json.loads((d / "attributes.json").read_text()) if (d / "attributes.json").is_file() else {}
-            seqs.append(Sequence(
-                name=name, frames=frames, ground_truth=gt, absent=absent,
-                attributes={k: bool(v) for k, v in extra.get("attributes", {}).items()},
-                metadata={"class": name.split("-")[0], "path": str(d), "benchmark": "synthetic",
-                          "protocol": "lasot", "resolution": tuple(info["size"]), "split": info["split"],
-                          "cuts": extra.get("cuts", []), "absences": extra.get("absences", []),
-                          "seed": info["seed"]}))
+        for name in (list(dict.fromkeys(names)) if names else official):
+            try:
+                seqs.append(self._read(root, info, name))
+            except UserError as err:
+                if errors == "raise":
+                    raise
+                seqs.append(Sequence.unreadable(name, err))
         return seqs
+
+    @staticmethod
+    def _read(root: Path, info: dict[str, Any], name: str) -> Sequence:
+        d = root / name.split("-")[0] / name
+        gt_path = d / "groundtruth.txt"
+        if not gt_path.is_file():
+            raise AnnotationError("ground-truth file not found", gt_path)
+        gt = read_groundtruth(gt_path)
+        absent = _read_flags(d / "full_occlusion.txt", len(gt)) | _read_flags(d / "out_of_view.txt", len(gt))
+        frames = sorted(str(p) for p in (d / "img").glob("*.jpg"))
+        if len(frames) != len(gt):
+            raise AnnotationError(f"{len(frames)} frames but {len(gt)} ground-truth rows", gt_path)
+        extra = json.loads((d / "attributes.json").read_text()) if (d / "attributes.json").is_file() else {}
+        return Sequence(
+            name=name, frames=frames, ground_truth=gt, absent=absent,
+            attributes={k: bool(v) for k, v in extra.get("attributes", {}).items()},
+            metadata={"class": name.split("-")[0], "path": str(d), "benchmark": "synthetic",
+                      "protocol": "lasot", "resolution": tuple(info["size"]), "split": info["split"],
+                      "cuts": extra.get("cuts", []), "absences": extra.get("absences", []),
+                      "seed": info["seed"]})
 
 
 __all__ = ["generate", "SyntheticBenchmark", "read_instances", "read_groundtruth", "ATTRIBUTES", "SHAPES"]

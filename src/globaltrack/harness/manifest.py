@@ -2,7 +2,17 @@
 
 ``<results>/<benchmark>/<tracker>/manifest.json`` holds the tracker name and options, package version, git commit,
 library versions, the machine (CPU model, cores, memory, GPU if any), start and end times, the run's failures
-(``{"failures": {sequence: reason}}``) and speed (``{"speed": {"fps", "per_sequence", "throughput_fps"}}``).
+(``{"failures": {sequence: reason}}``), the frames where the tracker returned a NaN, infinite or negative-size box
+(``{"invalid_boxes": {sequence: [frame index, ...]}}``) and speed::
+
+    "speed": {"tracker_fps": frames / seconds spent inside the tracker's init/update/track_batch, over every
+                             finished sequence of the folder (kept across resumes and runs with the same options),
+              "tracker_seconds": ..., "tracker_frames": ...,
+              "hardware": "what the tracker ran on",
+              "fps": mean of the per-sequence update speeds (got10k's toolkit), "per_sequence": {sequence: fps},
+              "per_sequence_time": {sequence: [seconds, frames]},
+              "throughput_fps": frames per wall-clock second of the last command (all trackers, all workers)}
+
 The runner rewrites it (atomically) after every finished sequence, so a killed run leaves a valid manifest whose
 ``status`` is still ``"running"``.
 """
@@ -114,6 +124,20 @@ def machine_info() -> dict[str, Any]:
     }
 
 
+def hardware_description(device: str | None = None) -> str:
+    """One line saying what a tracker ran on: the GPU for a ``cuda`` device, else the CPU model and core count."""
+    info = machine_info()
+    device = str(device or "cpu")
+    if device.startswith("cuda"):
+        gpus = info.get("gpus") or []
+        index = int(device.split(":", 1)[1]) if ":" in device and device.split(":", 1)[1].isdigit() else 0
+        if index < len(gpus):
+            return f"GPU {index}: {gpus[index]}"
+        return f"GPU ({device})"
+    cores = info.get("cpu_cores_usable") or info.get("cpu_cores")
+    return f"CPU: {info.get('cpu_model') or 'unknown model'}" + (f", {cores} cores usable" if cores else "")
+
+
 def new_manifest(tracker: str, options: dict[str, Any], benchmark: str, *, diagnostic: bool,
                  run: dict[str, Any]) -> dict[str, Any]:
     """A manifest for a run that is starting now."""
@@ -130,7 +154,9 @@ def new_manifest(tracker: str, options: dict[str, Any], benchmark: str, *, diagn
         "started": now_iso(),
         "finished": None,
         "status": "running",
-        "sequences": {"total": 0, "done": 0, "skipped": 0, "failed": 0},
+        "sequences": {"total": 0, "done": 0, "skipped": 0, "failed": 0, "invalid_boxes": 0},
         "failures": {},
-        "speed": {"fps": None, "per_sequence": {}, "throughput_fps": None},
+        "invalid_boxes": {},
+        "speed": {"tracker_fps": None, "tracker_seconds": 0.0, "tracker_frames": 0, "hardware": None,
+                  "fps": None, "per_sequence": {}, "per_sequence_time": {}, "throughput_fps": None},
     }

@@ -6,6 +6,7 @@ sequence in memory. PIL releases the GIL while decoding, so the thread runs trul
 """
 from __future__ import annotations
 
+import os
 import queue
 import threading
 from pathlib import Path
@@ -13,20 +14,26 @@ from typing import Callable, Iterator, Sequence as _Seq
 
 import numpy as np
 
-from globaltrack.errors import UserError
+from globaltrack.errors import FrameError
 from globaltrack.sequence import read_image
 
 _END = object()
 
 
 def decode_frame(path: str | Path) -> np.ndarray:
-    """`read_image`, with unreadable files reported as a user error naming the file."""
+    """`read_image`, with an unreadable file reported as a `FrameError` naming the file."""
     try:
         return read_image(path)
     except FileNotFoundError:
-        raise UserError("frame file is missing", path) from None
+        raise FrameError("frame file is missing", path) from None
     except Exception as err:  # PIL.UnidentifiedImageError, truncated files, permission errors
-        raise UserError(f"cannot decode frame ({type(err).__name__}: {err})", path) from None
+        try:
+            empty = os.path.getsize(path) == 0
+        except OSError:
+            empty = False
+        if empty:
+            raise FrameError("frame file is empty (0 bytes)", path) from None
+        raise FrameError(f"cannot decode frame ({type(err).__name__}: {err})", path) from None
 
 
 class _Failure:

@@ -13,12 +13,19 @@ How a run goes:
    (`globaltrack.harness.prefetch`), calls ``set_sequence`` (oracle trackers) then ``init`` on the first frame and
    ``update`` (or ``track_batch`` in chunks of option ``batch`` for trackers without temporal state) on the rest,
    timing only the tracker. As the official toolkits write it, frame 0's prediction is the init box and its time
-   the init time.
+   the init time. The manifest sums those times over every finished sequence (``speed.tracker_seconds`` /
+   ``tracker_frames`` / ``tracker_fps``, kept across resumes), next to the command's wall-clock throughput.
 4. This process receives each finished sequence, writes boxes, sidecar and key (atomically, key last) and rewrites
    the tracker's manifest. A run killed at any moment loses only the sequences in flight.
-5. A tracker that raises, or returns a NaN / infinite / negative-size box, fails that sequence only: the reason
-   (frame index and exception) goes to the manifest's ``failures``, nothing of the sequence is written, and the
-   summary and exit status count it. A user error (unreadable frame, bad tracker option) stops the run with one line.
+5. A data fault costs one sequence, never the run: a sequence whose annotation is malformed (read lazily, one by
+   one: `load_sequences(..., errors="collect")`), whose first box cannot initialise a tracker, whose frame files are
+   missing, or whose frame cannot be decoded fails with one line naming the file (and line); so does a tracker that
+   raises. The reason goes to the manifest's ``failures``, nothing of the sequence is written, the rest of the run
+   goes on, and the summary and exit status count it.
+6. A NaN, infinite or negative-size box from a tracker is stored as returned for that frame (each protocol has its
+   rule for it) and counted in the manifest's ``invalid_boxes``; it does not cost the sequence.
+7. A user error about the run itself (unknown tracker, bad option, missing or corrupt weights file) stops it with one
+   line before any worker starts or any manifest is written.
 """
 from __future__ import annotations
 
@@ -34,7 +41,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from globaltrack import __version__
-from globaltrack.errors import UserError
+from globaltrack.errors import FrameError, UserError
 from globaltrack.harness import manifest as mf
 from globaltrack.harness.prefetch import FramePrefetcher
 from globaltrack.harness.progress import RunProgress
@@ -65,6 +72,16 @@ class TrackerSpec:
             raise UserError(f"tracker '{self.name}': option batch must be a whole number, "
                             f"got '{self.options.get('batch')}'") from None
 
+    def preflight(self) -> None:
+        """Checks that need no worker (option ``batch``, the tracker's own ``check_options``: a weights file that is
+        missing or not a checkpoint), so that such a mistake costs the user no time and leaves no manifest."""
+        self.batch  # noqa: B018 - validates the option
+        from globaltrack.trackers import TRACKERS
+
+        check = TRACKERS.get(self.name).extra.get("check_options")
+        if check is not None:
+            check(dict(self.options))
+
     def build(self):
         try:
             tracker = self.factory(**self.options)
@@ -89,6 +106,7 @@ class SequenceOutcome:
     failure: str | None = None
     user_error: tuple[str, str | None, int | None] | None = None
     remote_traceback: str | None = None
+    invalid_boxes: list[int] = field(default_factory=list)  # frame indices of NaN/inf/negative-size boxes
 
     @property
     def fps(self) -> float | None:
@@ -114,6 +132,8 @@ class RunSummary:
     skipped: dict[str, list[str]] = field(default_factory=dict)
     failures: dict[str, dict[str, str]] = field(default_factory=dict)
     fps: dict[str, float | None] = field(default_factory=dict)
+    tracker_fps: dict[str, float | None] = field(default_factory=dict)
+    invalid_boxes: dict[str, int] = field(default_factory=dict)
     frames: int = 0
     wall_s: float = 0.0
 
@@ -133,20 +153,32 @@ class RunSummary:
     def lines(self) -> list[str]:
         out = []
         for t in self.trackers:
-            fps = self.fps.get(t)
+            fps = self.tracker_fps.get(t)
             out.append(f"{t}: {len(self.done.get(t, []))} run, {len(self.skipped.get(t, []))} reused, "
                        f"{len(self.failures.get(t, {}))} failed"
-                       + (f", {fps:.1f} fps" if fps else "")
+                       + (f", {fps:.1f} frames/s in the tracker" if fps else "")
                        + f" -> {self.results_root / self.benchmark / t}")
             for seq, reason in sorted(self.failures.get(t, {}).items()):
                 out.append(f"  FAILED {t}/{seq}: {reason}")
+            bad = self.invalid_boxes.get(t, 0)
+            if bad:
+                out.append(f"  {t} returned {_count(bad, 'NaN, infinite or negative-size box')} (kept as returned; "
+                           f"frames listed in the manifest's invalid_boxes)")
         tp = self.throughput_fps
-        out.append(f"{self.frames} frames in {self.wall_s:.1f} s" + (f" ({tp:.1f} frames/s overall)" if tp else "")
-                   + (f"; {self.n_failed} sequence(s) failed" if self.n_failed else ""))
+        out.append(f"{_count(self.frames, 'frame')} tracked in {self.wall_s:.1f} s"
+                   + (f" ({tp:.1f} frames/s for the whole command)" if tp else "")
+                   + (f"; {_count(self.n_failed, 'sequence')} failed" if self.n_failed else ""))
         return out
 
     def __str__(self) -> str:
         return "\n".join(self.lines())
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 sequence``, ``2 sequences``; ``box`` -> ``boxes``."""
+    if n == 1:
+        return f"1 {noun}"
+    return f"{n} {noun}{'es' if noun.endswith(('x', 's')) else 's'}"
 
 
 class _RemoteTraceback(Exception):
@@ -161,18 +193,6 @@ class _RemoteTraceback(Exception):
 
 
 # ------------------------------------------------------------------------------------------------ worker side
-def _check_box(pred: Prediction, index: int) -> None:
-    box = pred.box
-    if not np.all(np.isfinite(box)):
-        raise _InvalidBox(f"frame index {index}: non-finite box {box.tolist()}")
-    if box[2] < 0 or box[3] < 0:
-        raise _InvalidBox(f"frame index {index}: negative width or height in box {box.tolist()}")
-
-
-class _InvalidBox(Exception):
-    pass
-
-
 def _as_prediction(out) -> Prediction:
     return out if isinstance(out, Prediction) else Prediction(out)
 
@@ -232,7 +252,6 @@ def track_sequence(spec: TrackerSpec, sequence: Sequence, prefetch: int = PREFET
                 except Exception as err:
                     raise _TrackerError(index, err) from err
                 for k, pred in enumerate(preds):
-                    _check_box(pred, index + k)
                     boxes[index + k] = pred.box
                     scores[index + k] = pred.score
                     present[index + k] = pred.present
@@ -243,10 +262,11 @@ def track_sequence(spec: TrackerSpec, sequence: Sequence, prefetch: int = PREFET
                 if runner_pid is not None and index % 16 < size and os.getppid() != runner_pid:
                     raise _Orphaned()
         outcome.result = SequenceResult(boxes, scores=scores, present=present, times=times)
+        outcome.invalid_boxes = invalid_box_frames(boxes)
     except _TrackerError as err:
         outcome.failure = str(err)
         outcome.remote_traceback = traceback.format_exc()
-    except _InvalidBox as err:
+    except FrameError as err:  # a missing or corrupt frame file costs this sequence only
         outcome.failure = str(err)
     except UserError as err:
         outcome.user_error = (err.message, err.path, err.line)
@@ -254,6 +274,12 @@ def track_sequence(spec: TrackerSpec, sequence: Sequence, prefetch: int = PREFET
     except _Orphaned:
         outcome.failure = "the run was killed"  # nobody will receive this
     return outcome
+
+
+def invalid_box_frames(boxes: np.ndarray) -> list[int]:
+    """Frame indices whose box has a NaN or infinite value or a negative width or height."""
+    bad = ~np.isfinite(boxes).all(axis=1) | (boxes[:, 2] < 0) | (boxes[:, 3] < 0)
+    return [int(i) for i in np.flatnonzero(bad)]
 
 
 class _Orphaned(Exception):
@@ -291,7 +317,29 @@ def resolve_trackers(trackers: Iterable[tuple[str, dict[str, Any]] | str]) -> li
     return specs
 
 
-def _check_sequences(sequences: list[Sequence]) -> None:
+def sequence_problem(seq: Sequence) -> str | None:
+    """Why ``seq`` cannot be tracked (one line naming the file), or None. Checked before any worker starts: these
+    are data faults and cost this sequence only."""
+    if seq.load_error:
+        return seq.load_error
+    where = seq.metadata.get("annotation", seq.metadata.get("path"))
+    if not seq.frames:
+        return f"{seq.metadata.get('path', where) or seq.name}: no frame files (annotation only?); nothing to track"
+    box = seq.ground_truth[0] if len(seq.ground_truth) else np.full(4, np.nan)
+    if not np.all(np.isfinite(box)) or box[2] <= 0 or box[3] <= 0:
+        return f"{where}:1: first ground-truth box {box.tolist()} cannot initialise a tracker" if where else \
+            f"first ground-truth box {box.tolist()} cannot initialise a tracker"
+    from globaltrack.benchmarks._common import missing_files
+
+    absent = missing_files(seq.frames)
+    if absent:
+        more = f" ({len(absent)} of its {len(seq.frames)} frame files are missing)" if len(absent) > 1 else ""
+        return f"{absent[0]}: frame file is missing{more}"
+    return None
+
+
+def _check_sequences(sequences: list[Sequence]) -> dict[str, str]:
+    """``{name: reason}`` of the sequences that cannot be tracked; user errors for the selection as a whole."""
     if not sequences:
         raise UserError("no sequences to run (empty benchmark split or --sequences selection)")
     seen = set()
@@ -299,13 +347,15 @@ def _check_sequences(sequences: list[Sequence]) -> None:
         if s.name in seen:
             raise UserError(f"sequence name '{s.name}' appears twice")
         seen.add(s.name)
-        if not s.frames:
-            raise UserError(f"sequence '{s.name}' has no frame files (annotation-only split?); nothing to track",
-                            s.metadata.get("path"))
-        box = s.ground_truth[0] if len(s.ground_truth) else np.full(4, np.nan)
-        if not np.all(np.isfinite(box)) or box[2] <= 0 or box[3] <= 0:
-            raise UserError(f"sequence '{s.name}': first ground-truth box {box.tolist()} cannot initialise a "
-                            f"tracker", s.metadata.get("annotation", s.metadata.get("path")), 1)
+    if not any(s.frames for s in sequences) and not any(s.load_error for s in sequences):
+        raise UserError(f"none of the {len(sequences)} sequences has frame files (an annotation-only dataset?); "
+                        f"nothing to track", sequences[0].metadata.get("path"))
+    problems = {}
+    for s in sequences:
+        why = sequence_problem(s)
+        if why is not None:
+            problems[s.name] = why
+    return problems
 
 
 class _TrackerRun:
@@ -320,49 +370,83 @@ class _TrackerRun:
         old = store.read_manifest(benchmark, spec.name)
         same = old.get("options") == self.manifest["options"] and old.get("package_version") == __version__
         per_seq: dict[str, float] = {}
+        timing: dict[str, list[float]] = {}  # sequence -> [seconds inside the tracker, frames], finished ones only
+        invalid: dict[str, list[int]] = {}
         failures: dict[str, str] = {}
         if same:
             # Keep what earlier runs measured for results this run does not touch.
-            for seq, fps in (old.get("speed") or {}).get("per_sequence", {}).items():
+            old_speed = old.get("speed") or {}
+            for seq, fps in old_speed.get("per_sequence", {}).items():
                 if seq not in names and store.box_path(benchmark, spec.name, seq).is_file():
                     per_seq[seq] = fps
+                    if seq in (old_speed.get("per_sequence_time") or {}):
+                        timing[seq] = old_speed["per_sequence_time"][seq]
+                    if seq in (old.get("invalid_boxes") or {}):
+                        invalid[seq] = old["invalid_boxes"][seq]
             for seq, reason in (old.get("failures") or {}).items():
                 if seq not in names and not store.box_path(benchmark, spec.name, seq).is_file():
                     failures[seq] = reason
-            self.previous_throughput = (old.get("speed") or {}).get("throughput_fps")
+            self.previous_throughput = old_speed.get("throughput_fps")
         else:
             self.previous_throughput = None
         # Reused results: their speed comes from their own sidecar (per-frame times), which is written with them;
         # the manifest of a killed run may not have caught up with the last sequence it finished.
         for seq in sorted(names - pending):
             try:
-                per_seq[seq] = sequence_fps(store.read(benchmark, spec.name, seq).times)
+                result = store.read(benchmark, spec.name, seq)
             except (OSError, ValueError):
                 per_seq[seq] = None
+                continue
+            per_seq[seq] = sequence_fps(result.times)
+            if result.times is not None and np.all(np.isfinite(result.times)):
+                timing[seq] = [float(np.sum(result.times)), int(len(result.times))]
+            bad = invalid_box_frames(result.boxes)
+            if bad:
+                invalid[seq] = bad
         self.manifest["speed"]["per_sequence"] = per_seq
+        self.manifest["speed"]["per_sequence_time"] = timing
+        self.manifest["speed"]["hardware"] = mf.hardware_description(spec.options.get("device"))
         self.manifest["failures"] = failures
+        self.manifest["invalid_boxes"] = invalid
         self.manifest["sequences"].update(total=len(sequences), skipped=len(sequences) - len(pending))
-        self._update_mean()
+        self._update_speed()
 
-    def _update_mean(self) -> None:
-        values = [v for v in self.manifest["speed"]["per_sequence"].values() if v]
+    def _update_speed(self) -> None:
+        speed = self.manifest["speed"]
+        values = [v for v in speed["per_sequence"].values() if v]
         # GOT-10k's toolkit averages per-sequence speeds (ExperimentGOT10k.report); so do we.
-        self.manifest["speed"]["fps"] = float(np.mean(values)) if values else None
+        speed["fps"] = float(np.mean(values)) if values else None
+        # The tracker's own speed over every finished sequence, whichever run (or resume) tracked it: time spent in
+        # init/update/track_batch only, so it does not depend on what else the command ran alongside.
+        seconds = sum(t[0] for t in speed["per_sequence_time"].values())
+        frames = sum(int(t[1]) for t in speed["per_sequence_time"].values())
+        speed["tracker_seconds"] = seconds
+        speed["tracker_frames"] = frames
+        speed["tracker_fps"] = frames / seconds if seconds > 0 else None
+        self.manifest["sequences"]["invalid_boxes"] = sum(len(v) for v in self.manifest["invalid_boxes"].values())
 
     def record(self, outcome: SequenceOutcome) -> None:
         m = self.manifest
         if outcome.result is not None:
             m["sequences"]["done"] += 1
             m["speed"]["per_sequence"][outcome.sequence] = outcome.fps
+            times = outcome.result.times
+            m["speed"]["per_sequence_time"][outcome.sequence] = [float(np.sum(times)), int(len(times))]
             m["failures"].pop(outcome.sequence, None)
+            if outcome.invalid_boxes:
+                m["invalid_boxes"][outcome.sequence] = list(outcome.invalid_boxes)
+            else:
+                m["invalid_boxes"].pop(outcome.sequence, None)
         else:
             m["sequences"]["failed"] += 1
             m["failures"][outcome.sequence] = outcome.failure
             m["speed"]["per_sequence"].pop(outcome.sequence, None)
+            m["speed"]["per_sequence_time"].pop(outcome.sequence, None)
+            m["invalid_boxes"].pop(outcome.sequence, None)
             if outcome.remote_traceback:
                 # where in the tracker it broke, for whoever debugs it (the last lines are the useful ones)
                 m.setdefault("failure_tracebacks", {})[outcome.sequence] = outcome.remote_traceback[-4000:]
-        self._update_mean()
+        self._update_speed()
         self.write()
 
     def finish(self, status: str, throughput: float | None) -> None:
@@ -393,8 +477,10 @@ def run_trackers(trackers: list[tuple[str, dict]], sequences, benchmark: str, st
     # replacement and warns; no result is lost (a lost job would surface as an error), so the warning only alarms.
     warnings.filterwarnings("ignore", message="A worker stopped while some jobs were given to the executor")
     specs = resolve_trackers(trackers)
+    for spec in specs:
+        spec.preflight()  # before any manifest is written or worker started
     sequences = list(sequences)
-    _check_sequences(sequences)
+    broken = _check_sequences(sequences)
 
     summary = RunSummary(benchmark, Path(store.root), [s.name for s in specs])
     jobs_todo: list[tuple[TrackerSpec, Sequence, str]] = []
@@ -405,6 +491,9 @@ def run_trackers(trackers: list[tuple[str, dict]], sequences, benchmark: str, st
         summary.done[spec.name], summary.skipped[spec.name], summary.failures[spec.name] = [], [], {}
         pending = set()
         for seq in sequences:
+            if seq.name in broken:
+                pending.add(seq.name)
+                continue
             key = content_key(spec.name, spec.options, seq)
             if not force and is_complete(store, benchmark, spec.name, seq.name, key):
                 summary.skipped[spec.name].append(seq.name)
@@ -412,8 +501,12 @@ def run_trackers(trackers: list[tuple[str, dict]], sequences, benchmark: str, st
                 pending.add(seq.name)
                 jobs_todo.append((spec, seq, key))
         runs[spec.name] = _TrackerRun(store, benchmark, spec, sequences, pending, run_info)
+        # A sequence whose data is faulty is this tracker's failure like a crash; its files are left as they are
+        # (the tracker never ran on it, so nothing of this run could have replaced them).
+        for name, reason in broken.items():
+            summary.failures[spec.name][name] = reason
+            runs[spec.name].record(SequenceOutcome(spec.name, name, 0, failure=reason))
         runs[spec.name].write()
-        spec.batch  # noqa: B018 - validate the option here, before any work is sent out
 
     # Longest first: with jobs sorted by decreasing frame count, the last jobs to start are the short ones.
     jobs_todo.sort(key=lambda j: (-len(j[1]), j[0].name, j[1].name))
@@ -469,6 +562,8 @@ def run_trackers(trackers: list[tuple[str, dict]], sequences, benchmark: str, st
         for name, run in runs.items():
             run.finish(status, summary.throughput_fps)
             summary.fps[name] = run.manifest["speed"]["fps"]
+            summary.tracker_fps[name] = run.manifest["speed"]["tracker_fps"]
+            summary.invalid_boxes[name] = run.manifest["sequences"]["invalid_boxes"]
     return summary
 
 

@@ -27,8 +27,10 @@ examples:
   globaltrack run -b lasot --root /data/LaSOT -t kcf --backend dask --scheduler tcp://10.0.0.5:8786
 
 A rerun skips sequences whose results exist and were produced with the same tracker options, package version and
-annotations, so an interrupted run continues where it stopped. Failed sequences are listed in
-<results>/<benchmark>/<tracker>/manifest.json and make the exit status 1; user errors exit with 2.
+annotations, so an interrupted run continues where it stopped. A sequence fails alone (a malformed annotation, a
+missing or corrupt frame, a tracker that raises) and the run goes on: failures are listed with their file and line
+in <results>/<benchmark>/<tracker>/manifest.json and make the exit status 1; user errors (unknown tracker, bad
+option, missing or corrupt weights) stop the run before it starts and exit with 2.
 See `globaltrack trackers` and `globaltrack benchmarks` for the names.
 """
 
@@ -102,7 +104,8 @@ class Run:
         names = split_list([args.sequences]) if args.sequences else None
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            sequences = load_sequences(args.benchmark, root, split=args.split, names=names)
+            # errors="collect": a sequence with a malformed file becomes this run's failure, not the run's end
+            sequences = load_sequences(args.benchmark, root, split=args.split, names=names, errors="collect")
         for w in caught:  # adapters warn about partial datasets: one plain line each, not Python's warning format
             print(f"globaltrack run: warning: {w.message}", file=sys.stderr)
         from globaltrack.benchmarks import BENCHMARKS

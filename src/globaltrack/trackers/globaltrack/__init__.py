@@ -46,10 +46,20 @@ def _available() -> tuple[bool, str]:
     return True, ""
 
 
-def _make(source: str, options: dict):
+def check_options(options: dict) -> None:
+    """What the runner checks before any worker starts (fast, no torch): option names, and that a weights file
+    given is there and looks like a checkpoint (`probe_checkpoint`)."""
     unknown = [k for k in options if k not in _KNOWN_OPTIONS]
     if unknown:
         raise UserError(f"unknown GlobalTrack option '{unknown[0]}'; known: {', '.join(_KNOWN_OPTIONS)}")
+    if options.get("weights") not in (None, ""):
+        from globaltrack.trackers.globaltrack.checkpoint import probe_checkpoint
+
+        probe_checkpoint(options["weights"])
+
+
+def _make(source: str, options: dict):
+    check_options(options)
     missing = _torch_missing()
     if missing:
         raise UserError(f"GlobalTrack needs PyTorch: {missing}")
@@ -68,12 +78,13 @@ def _make(source: str, options: dict):
 
 
 @register_tracker("globaltrack", description="GlobalTrack: top-1 QG-RCNN detection over the whole frame "
-                  "(options weights, config, device, dtype, batch, threshold, threads)", available=_available)
+                  "(options weights, config, device, dtype, batch, threshold, threads)", available=_available,
+                  check_options=check_options)
 def make_globaltrack(**options):
     return _make("rcnn", options)
 
 
 @register_tracker("globaltrack-qgrpn", description="GlobalTrack ablation: top-1 QG-RPN proposal, no QG-RCNN",
-                  available=_available)
+                  available=_available, check_options=check_options)
 def make_globaltrack_qgrpn(**options):
     return _make("rpn", options)

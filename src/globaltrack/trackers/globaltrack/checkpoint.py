@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import io
 import re
-import warnings
 from pathlib import Path
 
 from globaltrack.errors import UserError
@@ -62,28 +61,64 @@ def is_official(sd: dict) -> bool:
         k.startswith("backbone.") and not k.startswith(("backbone.body.", "backbone.fpn.")) for k in sd)
 
 
-def read_checkpoint(path) -> tuple[dict, dict]:
-    """Load a weights file -> (state dict with ``module.`` stripped, the rest of the file's top-level dict)."""
-    import pickle
+# torch.save's legacy (pre-1.6) format starts with the pickled magic number 0x1950a86a20f9469cfc6c
+_LEGACY_MAGIC = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19"
+NOT_A_CHECKPOINT = "is corrupt or not a PyTorch checkpoint"
 
+
+def probe_checkpoint(path) -> Path:
+    """Check, without importing torch and in milliseconds, that ``path`` looks like a file `torch.save` wrote: it
+    exists, is not empty, and is a complete zip archive holding ``data.pkl`` or starts with the legacy format's
+    magic number. Anything else is one `UserError` naming the file, before any worker is started."""
+    import zipfile
+
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise UserError("weights file not found", path)
+    if path.is_dir():
+        raise UserError("weights path is a folder; give the checkpoint file (.pth)", path)
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as f:
+            head = f.read(len(_LEGACY_MAGIC))
+    except OSError as err:
+        raise UserError(f"cannot read weights file ({err.strerror})", path) from None
+    if size == 0:
+        raise UserError(f"weights file is empty (0 bytes): it {NOT_A_CHECKPOINT}", path)
+    if head.startswith(b"PK"):
+        try:
+            with zipfile.ZipFile(path) as z:
+                names = z.namelist()
+        except (zipfile.BadZipFile, OSError, ValueError):
+            raise UserError(f"weights file {NOT_A_CHECKPOINT} (its zip archive is incomplete: a truncated copy?)",
+                            path) from None
+        if not any(n == "data.pkl" or n.endswith("/data.pkl") for n in names):
+            raise UserError(f"weights file {NOT_A_CHECKPOINT} (a zip archive without data.pkl)", path)
+        return path
+    if head == _LEGACY_MAGIC:
+        return path
+    raise UserError(f"weights file {NOT_A_CHECKPOINT} (neither torch.save's zip format nor its legacy format)", path)
+
+
+def safe_load(path):
+    """``torch.load(path, weights_only=True)``: tensors, dicts, lists and plain values only. A file that needs
+    anything else (arbitrary classes, code) is refused, never unpickled in full: a weights file must not run code."""
     import torch
 
-    path = Path(path)
-    if not path.is_file():
-        raise UserError("weights file not found", path)
+    path = probe_checkpoint(path)
     try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, AttributeError, TypeError) as err:
-        # mmcv checkpoints (PyTorch 1.1 era) carry a `meta` dict that the weights-only unpickler may reject. The
-        # spec (section 4) treats the released file as trusted; only a file the user names on purpose gets here.
-        warnings.warn(f"{path}: weights-only loading failed ({type(err).__name__}); loading it as a full pickle, "
-                      "which runs code from the file: only do this for files you trust", stacklevel=2)
-        try:
-            obj = torch.load(path, map_location="cpu", weights_only=False)
-        except Exception as err2:  # noqa: BLE001 - any failure here is a bad file
-            raise UserError(f"cannot read weights: {err2}", path) from err2
-    except Exception as err:  # noqa: BLE001
-        raise UserError(f"cannot read weights: {err}", path) from err
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # noqa: BLE001 - whatever the unpickler says, this file cannot be used as weights
+        detail = (str(err).strip().splitlines() or [""])[0][:160]
+        raise UserError(f"weights file {NOT_A_CHECKPOINT} that loads safely (weights-only): "
+                        f"{type(err).__name__}: {detail}", path) from None
+
+
+def read_checkpoint(path) -> tuple[dict, dict]:
+    """Load a weights file -> (state dict with ``module.`` stripped, the rest of the file's top-level dict)."""
+    import torch
+
+    obj = safe_load(path)
     if not isinstance(obj, dict):
         raise UserError(f"expected a dict of tensors or a checkpoint dict, found {type(obj).__name__}", path)
     if "state_dict" in obj and isinstance(obj["state_dict"], dict):

@@ -47,7 +47,7 @@ def _float32_copy(path: Path, work: Path) -> Path:
     """Weights stored in fp16 (to keep the package small) as a float32 file the tracker loads as is."""
     import torch
 
-    obj = torch.load(str(path), map_location="cpu", weights_only=False)
+    obj = torch.load(str(path), map_location="cpu", weights_only=True)
     sd = obj.get("state_dict", obj)
     if not any(v.dtype == torch.float16 for v in sd.values()):
         return path
@@ -68,7 +68,7 @@ def _describe(path: Path) -> str:
     """``name (N iterations)`` from the checkpoint's training metadata."""
     import torch
 
-    meta = torch.load(str(path), map_location="cpu", weights_only=False).get("meta", {})
+    meta = torch.load(str(path), map_location="cpu", weights_only=True).get("meta", {})
     it = meta.get("iteration") if isinstance(meta, dict) else None
     return f"{path.name} ({it} iterations)" if it is not None else path.name
 

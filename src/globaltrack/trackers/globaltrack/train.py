@@ -276,7 +276,7 @@ def export_weights(checkpoint, out_path, fp16: bool = False) -> Path:
 
     from globaltrack.trackers.globaltrack.checkpoint import FORMAT
 
-    ckpt = torch.load(str(checkpoint), map_location="cpu", weights_only=False)
+    ckpt = torch.load(str(checkpoint), map_location="cpu", weights_only=True)
     sd = ckpt["state_dict"]
     if fp16:
         sd = {k: (v.half() if v.is_floating_point() else v) for k, v in sd.items()}
@@ -389,7 +389,7 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, init: str | None = No
     epoch, batch_in_epoch, iteration = 0, 0, 0
     latest = out / "latest.pth"
     if resume and latest.exists():
-        ck = torch.load(str(latest), map_location="cpu", weights_only=False)
+        ck = torch.load(str(latest), map_location="cpu", weights_only=True)
         model.load_state_dict(ck["state_dict"])
         opt.load_state_dict(ck["optimizer"])
         epoch, batch_in_epoch, iteration = ck["meta"]["epoch"], ck["meta"]["batch_in_epoch"], ck["meta"]["iteration"]
