@@ -46,7 +46,7 @@ from globaltrack.harness import manifest as mf
 from globaltrack.harness.prefetch import FramePrefetcher
 from globaltrack.harness.progress import RunProgress
 from globaltrack.harness.resume import content_key, discard, is_complete
-from globaltrack.results.store import ResultStore, SequenceResult
+from globaltrack.results.store import MANIFEST, ResultStore, SequenceResult
 from globaltrack.sequence import Sequence
 from globaltrack.trackers.base import Prediction, supports_batch
 
@@ -368,6 +368,7 @@ class _TrackerRun:
                                         run=run_info)
         names = {s.name for s in sequences}
         old = store.read_manifest(benchmark, spec.name)
+        self.had_manifest = bool(old)
         same = old.get("options") == self.manifest["options"] and old.get("package_version") == __version__
         per_seq: dict[str, float] = {}
         timing: dict[str, list[float]] = {}  # sequence -> [seconds inside the tracker, frames], finished ones only
@@ -458,6 +459,19 @@ class _TrackerRun:
     def write(self) -> None:
         self.store.write_manifest(self.benchmark, self.spec.name, self.manifest)
 
+    def forget(self) -> None:
+        """Remove the manifest this run created (and the folders it made, when empty): a run stopped by a user error
+        before it produced anything leaves no trace that could pass for a run."""
+        if self.had_manifest:
+            return
+        folder = self.store.tracker_dir(self.benchmark, self.spec.name)
+        try:
+            (folder / MANIFEST).unlink()
+            folder.rmdir()
+            folder.parent.rmdir()
+        except OSError:
+            pass
+
 
 def run_trackers(trackers: list[tuple[str, dict]], sequences, benchmark: str, store: ResultStore, jobs: int = 1,
                  backend: str = "loky", scheduler=None, force: bool = False, quiet: bool = False,
@@ -514,6 +528,7 @@ def run_trackers(trackers: list[tuple[str, dict]], sequences, benchmark: str, st
     total = sum(len(seq) for _, seq, _ in jobs_todo)
     status = "aborted"
     start = time.perf_counter()
+    produced = False  # whether this run finished (or failed) any sequence
     try:
         if jobs_todo:
             with parallel_backend(backend, jobs, scheduler) as cfg, \
@@ -542,6 +557,7 @@ def run_trackers(trackers: list[tuple[str, dict]], sequences, benchmark: str, st
                 try:
                     for outcome in outcomes:
                         _receive(outcome, store, benchmark, keys, runs, summary)
+                        produced = True
                         with lock:
                             rest = outcome.frames - counted.pop((outcome.tracker, outcome.sequence), 0)
                         progress.advance(rest, failed=summary.n_failed, last=outcome.sequence)
@@ -560,6 +576,9 @@ def run_trackers(trackers: list[tuple[str, dict]], sequences, benchmark: str, st
     finally:
         summary.wall_s = time.perf_counter() - start
         for name, run in runs.items():
+            if status == "aborted" and not produced and not broken:
+                run.forget()
+                continue
             run.finish(status, summary.throughput_fps)
             summary.fps[name] = run.manifest["speed"]["fps"]
             summary.tracker_fps[name] = run.manifest["speed"]["tracker_fps"]

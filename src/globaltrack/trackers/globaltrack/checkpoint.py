@@ -109,9 +109,14 @@ def safe_load(path):
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # noqa: BLE001 - whatever the unpickler says, this file cannot be used as weights
-        detail = (str(err).strip().splitlines() or [""])[0][:160]
-        raise UserError(f"weights file {NOT_A_CHECKPOINT} that loads safely (weights-only): "
-                        f"{type(err).__name__}: {detail}", path) from None
+        lines = [x.strip() for x in str(err).splitlines() if x.strip()]
+        blocked = next((x for x in lines if "GLOBAL" in x), None)
+        if blocked is not None:
+            # torch's own advice (weights_only=False) would run code from the file: never taken here
+            raise UserError(f"weights file refused: it {NOT_A_CHECKPOINT} of tensors and plain values "
+                            f"({blocked.rstrip('.')}); loading it would run code from the file", path) from None
+        detail = f"{type(err).__name__}: {lines[0][:160]}" if lines else type(err).__name__
+        raise UserError(f"weights file {NOT_A_CHECKPOINT} ({detail})", path) from None
 
 
 def read_checkpoint(path) -> tuple[dict, dict]:
