@@ -9,12 +9,13 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
-	# got10k and vot-toolkit pull in opencv-python, whose cv2 lacks the contrib trackers (KCF, CSRT, TLD, ...).
-	# Two cv2 distributions overwrite each other, so remove every one and install only the contrib build, then prove it.
-	$(PY) -m pip uninstall -q -y opencv-python opencv-python-headless opencv-contrib-python opencv-contrib-python-headless
-	$(PY) -m pip install -q --no-deps opencv-contrib-python-headless
-	$(PY) -c "import cv2; cv2.TrackerKCF_create(); cv2.legacy.TrackerTLD_create(); print('cv2', cv2.__version__, 'with contrib trackers')"
+	# the package (its cv2 is OpenCV's contrib build), the got10k / vot-toolkit integrations and the test tools
+	$(PY) -m pip install -q -e '.[all,dev]'
+	# got10k and vot-toolkit pull in opencv-python, which overwrites the contrib build's cv2/ folder: the repair
+	# command that `globaltrack trackers` names, then a check that the contrib trackers are there
+	$(PY) -m pip uninstall -q -y opencv-python opencv-python-headless
+	$(PY) -m pip install -q --force-reinstall --no-deps opencv-contrib-python-headless
+	$(VENV)/bin/globaltrack trackers --check-opencv
 	touch $(STAMP)
 
 install: $(STAMP)

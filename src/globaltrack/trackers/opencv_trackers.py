@@ -24,8 +24,38 @@ from globaltrack.errors import UserError
 from globaltrack.trackers import register_tracker
 from globaltrack.trackers.base import Prediction, Tracker
 
-INSTALL_HINT = ("install OpenCV's contrib build: pip uninstall -y opencv-python opencv-python-headless && "
-                "pip install --no-deps opencv-contrib-python-headless")
+REPAIR_OPENCV = ("pip uninstall -y opencv-python opencv-python-headless && "
+                 "pip install --force-reinstall --no-deps opencv-contrib-python-headless")
+INSTALL_HINT = f"install OpenCV's contrib build: {REPAIR_OPENCV}"
+_PLAIN_OPENCV = ("opencv-python", "opencv-python-headless")
+
+
+def opencv_clash() -> str | None:
+    """Which plain OpenCV distributions share the cv2/ folder with the contrib build (got10k and vot-toolkit
+    install opencv-python), or None. Whichever pip installed last owns cv2/, so the contrib trackers may be gone."""
+    from importlib import metadata
+
+    found = []
+    for dist in _PLAIN_OPENCV:
+        try:
+            found.append(f"{dist} {metadata.version(dist)}")
+        except metadata.PackageNotFoundError:
+            continue
+    return ", ".join(found) or None
+
+
+def contrib_problem() -> str | None:
+    """None when cv2 has the contrib trackers (KCF in cv2, TLD in cv2.legacy); else one line with the repair."""
+    try:
+        import cv2
+    except ImportError as err:
+        return f"cv2 cannot be imported ({err}); {INSTALL_HINT}"
+    if find_constructor("KCF")[0] is not None and find_constructor("TLD")[0] is not None:
+        return None
+    clash = opencv_clash()
+    why = (f" because {clash} (installed by the got10k / vot extras) overwrote the contrib build's cv2/ folder"
+           if clash else "")
+    return f"cv2 {cv2.__version__} lacks OpenCV's contrib trackers{why}; repair with: {REPAIR_OPENCV}"
 
 
 @dataclass(frozen=True)
@@ -83,8 +113,7 @@ def opencv_availability(cv_name: str) -> tuple[bool, str]:
         return False, f"cv2 not importable; {INSTALL_HINT}"
     ctor, _ = find_constructor(cv_name)
     if ctor is None:
-        return False, (f"cv2 {cv2.__version__} has no Tracker{cv_name}_create (neither cv2 nor cv2.legacy): "
-                       f"{INSTALL_HINT}")
+        return False, contrib_problem() or f"cv2 {cv2.__version__} has no Tracker{cv_name}_create; {INSTALL_HINT}"
     return True, ""
 
 
