@@ -71,6 +71,11 @@ def test_core_dependencies_bring_the_contrib_build_and_never_plain_opencv():
     assert {_name(d) for d in extras["got10k"]} == {"got10k"}
     assert {"vot-toolkit", "attributee"} <= {_name(d) for d in extras["vot"]}
     assert {_name(d) for d in extras["got10k"] + extras["vot"]} <= {_name(d) for d in extras["all"]}
+    try:  # why vot is an extra: it brings opencv-python (checked where it is installed)
+        metadata.distribution("vot-toolkit")
+    except metadata.PackageNotFoundError:
+        return
+    assert _closure(extras["vot"]) & PLAIN_OPENCV
 
 
 def test_the_makefile_only_calls_pip_to_install_and_repair():
@@ -116,8 +121,8 @@ def test_pip_install_of_the_checkout_in_a_fresh_venv_gives_contrib_cv2(tmp_path)
     listed = subprocess.run([py, "-m", "pip", "list", "--format=freeze"], capture_output=True, text=True).stdout
     assert not {_name(x) for x in listed.splitlines()} & PLAIN_OPENCV
 
-    # the got10k extra brings opencv-python: either cv2 still works, or the clash is named with its repair
-    pip(f"{src}[got10k]")
+    # the extras bring opencv-python (vot-toolkit): either cv2 still works, or the clash is named with its repair
+    pip(f"{src}[{os.environ.get('GLOBALTRACK_TEST_EXTRAS', 'all')}]")
     gt = str(venv / "bin" / "globaltrack")
     check = subprocess.run([gt, "trackers", "--check-opencv"], capture_output=True, text=True, cwd=tmp_path)
     if check.returncode != 0:
@@ -126,5 +131,6 @@ def test_pip_install_of_the_checkout_in_a_fresh_venv_gives_contrib_cv2(tmp_path)
                        check=True, capture_output=True)
     check = subprocess.run([gt, "trackers", "--check-opencv"], capture_output=True, text=True, cwd=tmp_path)
     assert check.returncode == 0, check.stdout + check.stderr
-    out = subprocess.run([py, "-c", CONTRIB_CHECK + "; import got10k"], capture_output=True, text=True, cwd=tmp_path)
+    out = subprocess.run([py, "-c", CONTRIB_CHECK + "; import got10k, vot"], capture_output=True, text=True,
+                         cwd=tmp_path)
     assert out.returncode == 0, out.stderr
