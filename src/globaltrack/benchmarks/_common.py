@@ -269,6 +269,13 @@ def missing_files(paths: list[str]) -> list[str]:
     return out
 
 
+def unknown_names_message(unknown: list[str], where: str) -> str:
+    """``Nope is not a sequence of otb2015 split 'test'`` / ``A, B are not sequences of ...``."""
+    if len(unknown) == 1:
+        return f"--sequences: {unknown[0]} is not a sequence of {where}"
+    return f"--sequences: {', '.join(unknown)} are not sequences of {where}"
+
+
 MAX_LISTED = 10  # problems of one kind listed per sequence before the rest are counted
 
 
@@ -420,8 +427,7 @@ class DatasetAdapter(Benchmark):
             elif name not in out:
                 out.append(name)
         if unknown:
-            raise UserError(f"{len(unknown)} name(s) given with --sequences are not sequences of "
-                            f"{self.benchmark_name} split '{self.split}': {', '.join(unknown)}")
+            raise UserError(unknown_names_message(unknown, f"{self.benchmark_name} split '{self.split}'"))
         return out
 
     # -- shared behaviour
@@ -470,12 +476,14 @@ class DatasetAdapter(Benchmark):
         header (and that a JPEG is not cut short); ``"decode"`` decodes every frame.
         """
         rep = Inspection(self.benchmark_name, str(self.root), self.split)
-        try:
-            official = self.sequence_names()
-            names = self.select(names) if names else official
-        except UserError as err:
-            rep.problems.append(str(err))
-            return rep
+        if names:
+            names = self.select(names)  # a name the benchmark does not have is the user's mistake, not the data's
+        else:
+            try:
+                names = self.sequence_names()
+            except UserError as err:
+                rep.problems.append(str(err))
+                return rep
         rep.total = len(names)
         self.prefetch(names)
         for n in names:

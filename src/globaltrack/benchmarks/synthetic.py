@@ -589,8 +589,9 @@ class SyntheticBenchmark(Benchmark):
         if names:
             unknown = [n for n in names if n not in official]
             if unknown:
-                raise UserError(f"{len(unknown)} name(s) given with --sequences are not sequences of synthetic "
-                                f"split '{info.get('split', self.split)}': {', '.join(unknown)}")
+                from globaltrack.benchmarks._common import unknown_names_message
+
+                raise UserError(unknown_names_message(unknown, f"synthetic split '{info.get('split', self.split)}'"))
         seqs = []
         for name in (list(dict.fromkeys(names)) if names else official):
             try:
