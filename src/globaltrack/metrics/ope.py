@@ -150,9 +150,9 @@ def align(protocol: Protocol, gt: np.ndarray, visible: np.ndarray, pred: np.ndar
     if n != n_gt:
         rule = protocol.length
         if rule == "equal" or (rule == "truncate_or_error" and n < n_gt):
-            raise AnnotationError(f"result has {n} rows but the ground truth has {n_gt} "
-                                  f"(protocol {protocol.name} requires {'equal' if rule == 'equal' else 'at least'} "
-                                  f"lengths)", path)
+            need = "exactly one result row per" if rule == "equal" else "at least one result row per"
+            raise AnnotationError(f"result has {n} rows but the ground truth has {n_gt} (protocol {protocol.name} "
+                                  f"needs {need} ground-truth row)", path)
         if n > n_gt and rule != "truncate_both":
             pred = pred[:n_gt]
             notes.append(f"{n - n_gt} extra result rows truncated")

@@ -287,20 +287,24 @@ def _speed_html(b: _Benchmark) -> str:
         m = b.manifests.get(n, {})
         speed = m.get("speed") if isinstance(m.get("speed"), dict) else {}
         fps = _first(speed, "fps", default=_first(m, "fps"))
+        own = _first(speed, "tracker_fps")  # frames / seconds inside init+update over all finished sequences
         thr = _first(speed, "throughput_fps", "throughput", default=_first(m, "throughput_fps"))
         if fps is None and "fps" in b.ev.trackers[n].scores:
             fps = b.ev.trackers[n].scores["fps"]
-        hardware = _hardware(_first(m, "machine", "hardware", "host"))
+        hardware = _first(speed, "hardware") or _hardware(_first(m, "machine", "hardware", "host"))
         per_seq = _first(speed, "per_sequence", "sequences", default=_first(m, "per_sequence_fps", "sequence_fps"))
         nseq = len(per_seq) if isinstance(per_seq, dict) else None
         rows.append(f"<tr><td>{esc(n)}{_badges(b.is_imported(n), b.is_diagnostic(n))}</td>"
-                    + _td_num(fps, 1.0, 1) + _td_num(thr, 1.0, 1)
+                    + _td_num(own, 1.0, 1) + _td_num(fps, 1.0, 1) + _td_num(thr, 1.0, 1)
                     + f'<td class="num" data-v="{nseq if nseq is not None else ""}">{nseq if nseq is not None else "-"}'
                       f"</td><td class=\"small\">{esc(_obj(hardware))}</td></tr>")
-    return ("<h3>Speed</h3><p class=\"small\">Tracker fps: frames per second of <code>update</code> (mean of the "
-            "per-sequence values, as the got10k toolkit reports it); throughput: frames processed per wall-clock "
-            "second of the whole run (all workers).</p>"
-            + _sortable([("Tracker", False), ("tracker fps", True), ("run throughput (fps)", True),
+    return ("<h3>Speed</h3><p class=\"small\">Tracker frames/s: frames over the seconds spent inside the tracker "
+            "(<code>init</code>, <code>update</code>, <code>track_batch</code>) on every finished sequence, across "
+            "resumes; mean sequence fps: per-sequence <code>update</code> speeds averaged, as the got10k toolkit "
+            "reports it; throughput: frames per wall-clock second of the last command (all trackers, all workers)."
+            "</p>"
+            + _sortable([("Tracker", False), ("tracker frames/s", True), ("mean sequence fps", True),
+                         ("command throughput (fps)", True),
                          ("sequences timed", True), ("hardware", False)], rows, "speed"))
 
 
