@@ -43,6 +43,6 @@ def test_quick_demo_writes_results_report_and_leaderboard(tmp_path, capsys):
     assert (reports / "demo.html").is_file() and f"report: {reports / 'demo.html'}" in out
     for t in ("static", "oracle", "mosse"):
         assert len(list((results / "synthetic" / t).glob("*.key"))) == 3
-        assert t in out.split("report:")[0].rsplit("frames tracked in", 1)[1]  # in the leaderboard printed after the run
+        assert t in out.split("report:")[0].rsplit("frames tracked in", 1)[1]  # leaderboard after the run
     html = (reports / "demo.html").read_text()
     assert "oracle" in html and "mosse" in html

@@ -171,7 +171,7 @@ def test_a_nan_or_negative_box_is_stored_as_returned_and_counted(tiny_sequences,
     np.testing.assert_array_equal(boxes[:7], np.repeat(tiny_sequences[1].ground_truth[:1], 7, axis=0))
     m = store.read_manifest("synthetic", "test-harness-faulty")
     assert m["status"] == "complete" and m["failures"] == {}
-    assert m["invalid_boxes"] == {on: list(range(7, n))} and m["sequences"]["invalid_boxes"] == n - 7
+    assert m["invalid_boxes"] == {on: {"count": n - 7, "first_frame": 7}} and m["sequences"]["invalid_boxes"] == n - 7
     assert f"returned {n - 7} NaN, infinite or negative-size boxes" in str(summary)
     # a resume keeps the count (read back from the stored boxes)
     again = run_trackers([("test-harness-faulty", {"fail": fail, "on": on, "at": "7"})], tiny_sequences,

@@ -3,7 +3,7 @@
 ``<results>/<benchmark>/<tracker>/manifest.json`` holds the tracker name and options, package version, git commit,
 library versions, the machine (CPU model, cores, memory, GPU if any), start and end times, the run's failures
 (``{"failures": {sequence: reason}}``), the frames where the tracker returned a NaN, infinite or negative-size box
-(``{"invalid_boxes": {sequence: [frame index, ...]}}``) and speed::
+(``{"invalid_boxes": {sequence: {"count": n, "first_frame": index}}}``) and speed::
 
     "speed": {"tracker_fps": frames / seconds spent inside the tracker's init/update/track_batch, over every
                              finished sequence of the folder (kept across resumes and runs with the same options),

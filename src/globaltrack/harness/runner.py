@@ -276,6 +276,12 @@ def track_sequence(spec: TrackerSpec, sequence: Sequence, prefetch: int = PREFET
     return outcome
 
 
+def invalid_box_summary(frames: list[int]) -> dict[str, int]:
+    """What the manifest keeps of a sequence's invalid boxes: how many, and the first frame index (a long sequence of
+    NaN boxes must not make the manifest, rewritten after every sequence, huge)."""
+    return {"count": len(frames), "first_frame": int(frames[0])}
+
+
 def invalid_box_frames(boxes: np.ndarray) -> list[int]:
     """Frame indices whose box has a NaN or infinite value or a negative width or height."""
     bad = ~np.isfinite(boxes).all(axis=1) | (boxes[:, 2] < 0) | (boxes[:, 3] < 0)
@@ -372,7 +378,7 @@ class _TrackerRun:
         same = old.get("options") == self.manifest["options"] and old.get("package_version") == __version__
         per_seq: dict[str, float] = {}
         timing: dict[str, list[float]] = {}  # sequence -> [seconds inside the tracker, frames], finished ones only
-        invalid: dict[str, list[int]] = {}
+        invalid: dict[str, dict[str, int]] = {}
         failures: dict[str, str] = {}
         if same:
             # Keep what earlier runs measured for results this run does not touch.
@@ -403,7 +409,7 @@ class _TrackerRun:
                 timing[seq] = [float(np.sum(result.times)), int(len(result.times))]
             bad = invalid_box_frames(result.boxes)
             if bad:
-                invalid[seq] = bad
+                invalid[seq] = invalid_box_summary(bad)
         self.manifest["speed"]["per_sequence"] = per_seq
         self.manifest["speed"]["per_sequence_time"] = timing
         self.manifest["speed"]["hardware"] = mf.hardware_description(spec.options.get("device"))
@@ -424,7 +430,7 @@ class _TrackerRun:
         speed["tracker_seconds"] = seconds
         speed["tracker_frames"] = frames
         speed["tracker_fps"] = frames / seconds if seconds > 0 else None
-        self.manifest["sequences"]["invalid_boxes"] = sum(len(v) for v in self.manifest["invalid_boxes"].values())
+        self.manifest["sequences"]["invalid_boxes"] = sum(v["count"] for v in self.manifest["invalid_boxes"].values())
 
     def record(self, outcome: SequenceOutcome) -> None:
         m = self.manifest
@@ -435,7 +441,7 @@ class _TrackerRun:
             m["speed"]["per_sequence_time"][outcome.sequence] = [float(np.sum(times)), int(len(times))]
             m["failures"].pop(outcome.sequence, None)
             if outcome.invalid_boxes:
-                m["invalid_boxes"][outcome.sequence] = list(outcome.invalid_boxes)
+                m["invalid_boxes"][outcome.sequence] = invalid_box_summary(outcome.invalid_boxes)
             else:
                 m["invalid_boxes"].pop(outcome.sequence, None)
         else:
