@@ -53,7 +53,7 @@ def contrib_problem() -> str | None:
     if find_constructor("KCF")[0] is not None and find_constructor("TLD")[0] is not None:
         return None
     clash = opencv_clash()
-    why = (f" because {clash} (installed by the got10k / vot extras) overwrote the contrib build's cv2/ folder"
+    why = (f" because {clash} (a dependency of vot-toolkit) overwrote the contrib build's cv2/ folder"
            if clash else "")
     return f"cv2 {cv2.__version__} lacks OpenCV's contrib trackers{why}; repair with: {REPAIR_OPENCV}"
 
