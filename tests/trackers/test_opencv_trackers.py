@@ -162,8 +162,11 @@ def test_missing_contrib_tracker_fails_with_one_clear_line(monkeypatch, capsys):
     assert "\n" not in str(err.value) and "opencv-contrib-python-headless" in str(err.value)
     assert main(["trackers"]) == 0
     out = capsys.readouterr().out
-    tld_line = next(line for line in out.splitlines() if line.startswith("tld "))
-    assert "unavailable" in tld_line and "opencv-contrib" in tld_line
+    lines = out.splitlines()
+    i = next(k for k, line in enumerate(lines) if line.startswith("tld "))
+    j = next((k for k, line in enumerate(lines[i + 1:], i + 1) if not line.startswith(" ")), len(lines))
+    entry = lines[i:j]  # the tracker's line and its indented continuation (the reason, wrapped)
+    assert "unavailable" in entry[0] and "opencv-contrib-python-headless" in " ".join(entry)
     kcf_line = next(line for line in out.splitlines() if line.startswith("kcf "))
     assert "available" in kcf_line and "unavailable" not in kcf_line
 
