@@ -163,7 +163,7 @@ class RunSummary:
             bad = self.invalid_boxes.get(t, 0)
             if bad:
                 out.append(f"  {t} returned {_count(bad, 'NaN, infinite or negative-size box')} (kept as returned; "
-                           f"frames listed in the manifest's invalid_boxes)")
+                           f"counted per sequence in the manifest's invalid_boxes)")
         tp = self.throughput_fps
         out.append(f"{_count(self.frames, 'frame')} tracked in {self.wall_s:.1f} s"
                    + (f" ({tp:.1f} frames/s for the whole command)" if tp else "")
