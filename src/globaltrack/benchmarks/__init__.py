@@ -44,6 +44,7 @@ class Benchmark:
         seqs = self.load()
         if not names:
             return seqs
+        from globaltrack.benchmarks._common import unknown_names_message
         from globaltrack.errors import UserError
 
         by = {s.name: s for s in seqs}
@@ -52,7 +53,7 @@ class Benchmark:
                 by.setdefault(a, s)
         missing = [n for n in names if n not in by]
         if missing:
-            raise UserError(f"sequences not in benchmark {self.name}: {', '.join(missing)}")
+            raise UserError(unknown_names_message(missing, f"{self.name} split '{self.split}'"))
         return [by[n] for n in names]
 
     def check(self) -> list[str]:

@@ -49,3 +49,10 @@ class RunProgress:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def plural(n: int, noun: str) -> str:
+    """``1 sequence``, ``2 sequences``; ``box`` -> ``boxes``: every count a user reads goes through here."""
+    if n == 1:
+        return f"1 {noun}"
+    return f"{n} {noun}{'es' if noun.endswith(('x', 's')) else 's'}"

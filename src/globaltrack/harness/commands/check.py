@@ -1,10 +1,6 @@
 """`globaltrack check`: validate a dataset folder against its benchmark's official layout and sequence list."""
 from globaltrack.harness.cli import add_common_options, parse_options, register_command, split_list
-
-
-def plural(n: int, noun: str) -> str:
-    """``1 problem``, ``2 problems``."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+from globaltrack.harness.progress import plural
 
 
 @register_command("check", description="validate a dataset folder: sequences found/missing, frames vs annotation "

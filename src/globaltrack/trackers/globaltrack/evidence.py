@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from globaltrack._io import atomic_write_bytes, atomic_write_text
+from globaltrack.trackers.globaltrack.checkpoint import safe_load
 from globaltrack.trackers.globaltrack.train import WEIGHTS_DIR
 
 EVIDENCE_PATH = WEIGHTS_DIR / "evidence.json"
@@ -47,7 +48,7 @@ def _float32_copy(path: Path, work: Path) -> Path:
     """Weights stored in fp16 (to keep the package small) as a float32 file the tracker loads as is."""
     import torch
 
-    obj = torch.load(str(path), map_location="cpu", weights_only=True)
+    obj = safe_load(path)
     sd = obj.get("state_dict", obj)
     if not any(v.dtype == torch.float16 for v in sd.values()):
         return path
@@ -66,9 +67,7 @@ def _file_hash(path: Path) -> str:
 
 def _describe(path: Path) -> str:
     """``name (N iterations)`` from the checkpoint's training metadata."""
-    import torch
-
-    meta = torch.load(str(path), map_location="cpu", weights_only=True).get("meta", {})
+    meta = safe_load(path).get("meta", {})
     it = meta.get("iteration") if isinstance(meta, dict) else None
     return f"{path.name} ({it} iterations)" if it is not None else path.name
 

@@ -28,6 +28,7 @@ import numpy as np
 
 from globaltrack._io import atomic_write_bytes
 from globaltrack.errors import UserError
+from globaltrack.trackers.globaltrack.checkpoint import safe_load
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[2] / "data" / "weights"
 DEFAULT_WEIGHTS = WEIGHTS_DIR / "globaltrack_tiny_synthetic.pth"
@@ -272,11 +273,9 @@ def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
 def export_weights(checkpoint, out_path, fp16: bool = False) -> Path:
     """The shipped file: a training checkpoint without its optimizer state, in the model engineer's format
     (``{'format', 'config', 'state_dict', 'meta'}``, see ``checkpoint.py``); floats optionally stored as fp16."""
-    import torch
-
     from globaltrack.trackers.globaltrack.checkpoint import FORMAT
 
-    ckpt = torch.load(str(checkpoint), map_location="cpu", weights_only=True)
+    ckpt = safe_load(checkpoint)
     sd = ckpt["state_dict"]
     if fp16:
         sd = {k: (v.half() if v.is_floating_point() else v) for k, v in sd.items()}
@@ -389,7 +388,7 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, init: str | None = No
     epoch, batch_in_epoch, iteration = 0, 0, 0
     latest = out / "latest.pth"
     if resume and latest.exists():
-        ck = torch.load(str(latest), map_location="cpu", weights_only=True)
+        ck = safe_load(latest)
         model.load_state_dict(ck["state_dict"])
         opt.load_state_dict(ck["optimizer"])
         epoch, batch_in_epoch, iteration = ck["meta"]["epoch"], ck["meta"]["batch_in_epoch"], ck["meta"]["iteration"]
