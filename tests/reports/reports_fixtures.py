@@ -3,7 +3,7 @@ import json
 
 import numpy as np
 
-from globaltrack.metrics.evaluation import Evaluation, TrackerEvaluation
+from globaltrack.scoring.evaluation import Evaluation, TrackerEvaluation
 
 ATTRIBUTES = ["Illumination Variation", "Partial Occlusion", "Deformation", "Motion Blur", "Camera Motion",
               "Rotation", "Background Clutter", "Viewpoint Change", "Scale Variation", "Full Occlusion",

@@ -350,6 +350,14 @@ class DatasetAdapter(Benchmark):
     def prefetch(self, names: list[str]) -> None:
         """Optional bulk read before `read_sequence` is called for ``names`` (see `read_tables`)."""
 
+    def frames_not_found(self, problem: str, where) -> list[str]:
+        """What a reader does when a sequence's images are missing. Scoring needs the annotations only (option
+        ``annotations_only=True``, which evaluate/report/plot/leaderboard/export/validate pass): the sequence is then
+        annotation-only (``frames == []``). Running a tracker needs the images: `AnnotationError`."""
+        if parse_bool(self.options.get("annotations_only")):
+            return []
+        raise AnnotationError(problem, where)
+
     # -- shared behaviour
     def load(self) -> list[Sequence]:
         names = self.sequence_names()

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from globaltrack._io import atomic_write_text
-from globaltrack.metrics.evaluation import Evaluation
-from globaltrack.results.leaderboard import build_leaderboard, metric_label, primary_metric, ranked_trackers
+from globaltrack.scoring.evaluation import Evaluation
+from globaltrack.scoring.leaderboard import build_leaderboard, metric_label, primary_metric, ranked_trackers
 
 CSS = """
 body{font-family:-apple-system,"Segoe UI",Roboto,"DejaVu Sans",Arial,sans-serif;margin:0;color:#1d1d1f;

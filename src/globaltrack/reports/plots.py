@@ -24,9 +24,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from globaltrack._io import atomic_write_bytes
-from globaltrack.metrics.evaluation import Evaluation
+from globaltrack.scoring.evaluation import Evaluation
 from globaltrack.reports.style import LINE_STYLES, PALETTE, legend_label, tracker_styles
-from globaltrack.results.leaderboard import metric_label, primary_metric, ranked_trackers
+from globaltrack.scoring.leaderboard import metric_label, primary_metric, ranked_trackers
 
 # curve key -> (score keys tried in order, x label, y label, title, x limits)
 CURVES = {

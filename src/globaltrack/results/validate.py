@@ -141,8 +141,11 @@ def expected_from_sequences(sequences) -> dict[str, ExpectedSequence]:
         if numbers is None and s.frames:
             parsed = [_int_stem(f) for f in s.frames]
             numbers = parsed if all(n is not None for n in parsed) else None
+        # rows: one per frame; without images, one per annotation row where the annotation is per frame (a first-
+        # box-only annotation, TrackingNet TEST, says nothing of the length)
+        rows = len(s.frames) if s.frames else (len(s.ground_truth) if len(s.ground_truth) > 1 else None)
         out[s.name] = ExpectedSequence(
-            name=s.name, frames=len(s.frames) if s.frames else None,
+            name=s.name, frames=rows,
             frame_numbers=list(numbers) if numbers is not None else None,
             video=meta.get("video") or meta.get("video_id"), object=meta.get("object") or meta.get("object_id"),
             init_frame=meta.get("init_frame"), last_frame=meta.get("last_frame"),
@@ -150,60 +153,12 @@ def expected_from_sequences(sequences) -> dict[str, ExpectedSequence]:
     return out
 
 
-def _count_images(folder: Path, patterns=("*.jpg", "*.jpeg", "*.png")) -> list[Path]:
-    files: list[Path] = []
-    for pat in patterns:
-        files += folder.glob(pat)
-    return sorted(files, key=lambda p: (_int_stem(p.name) is None, _int_stem(p.name) or 0, p.name))
-
-
-def _expected_from_layout(fmt: SubmissionFormat, root: Path, split: str) -> dict[str, ExpectedSequence]:
-    """Counting frame files directly, for when no adapter for the benchmark is registered."""
-    out: dict[str, ExpectedSequence] = {}
-    if fmt.name == "trackingnet":
-        base = root / split.upper()
-        for anno in sorted((base / "anno").glob("*.txt")):
-            out[anno.stem] = ExpectedSequence(anno.stem, len(_count_images(base / "frames" / anno.stem)))
-    elif fmt.name == "got10k":
-        base = root / split
-        listed = (base / "list.txt").read_text().split() if (base / "list.txt").is_file() else \
-            sorted(p.name for p in base.iterdir() if p.is_dir())
-        for name in listed:
-            out[name] = ExpectedSequence(name, len(_count_images(base / name)))
-    elif fmt.name == "oxuva":
-        tasks = root / "tasks" / f"{split}.csv"
-        for line in tasks.read_text().splitlines():
-            f = [c.strip() for c in line.split(",")]
-            if len(f) < 4:
-                continue
-            vid, obj, init, last = f[0], f[1], int(f[2]), int(f[3])
-            frames = [p for p in _count_images(root / "images" / split / vid) if init <= (_int_stem(p.name) or -1)
-                      <= last]
-            size = _image_size({}, [str(frames[0])]) if frames else None
-            numbers = [_int_stem(p.name) for p in frames]
-            out[f"{vid}_{obj}"] = ExpectedSequence(f"{vid}_{obj}", len(frames) or None, numbers or None, vid, obj,
-                                                   init, last, size)
-    else:  # LaSOT (<class>/<seq>/img) and TLP (<seq>/img)
-        for img in sorted(root.glob("*/img")) + sorted(root.glob("*/*/img")):
-            name = img.parent.name
-            out[name] = ExpectedSequence(name, len(_count_images(img)))
-    if not out:
-        raise UserError(f"no {fmt.name} sequences found for split '{split}'", root)
-    return out
-
-
 def expected_sequences(benchmark: str, root: str | Path, split: str | None = None) -> dict[str, ExpectedSequence]:
-    """The sequences of the split the server scores: from the benchmark adapter when one is registered, otherwise
-    by counting the frame files of the official layout."""
-    fmt = get_format(benchmark)
-    split = split or fmt.split
-    from globaltrack.benchmarks import BENCHMARKS, load_sequences
+    """The sequences of the split the server scores, from the benchmark adapter (annotations suffice)."""
+    from globaltrack.benchmarks import load_sequences
 
-    try:
-        BENCHMARKS.get(benchmark)
-    except UserError:
-        return _expected_from_layout(fmt, Path(root), split)
-    return expected_from_sequences(load_sequences(benchmark, root, split=split))
+    split = split or get_format(benchmark).split
+    return expected_from_sequences(load_sequences(benchmark, root, split=split, annotations_only=True))
 
 
 # -- checks -------------------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """`globaltrack plot`: one plot on its own, as SVG and PNG."""
 from globaltrack.harness.cli import add_common_options, register_command
+from globaltrack.harness.commands._scoring import add_scoring_options
 
 KINDS = ("success", "precision", "norm_precision", "attributes", "heatmap", "trace", "tpr_tnr", "ar")
 
@@ -9,9 +10,9 @@ KINDS = ("success", "precision", "norm_precision", "attributes", "heatmap", "tra
 class Plot:
     @staticmethod
     def add_arguments(parser):
-        add_common_options(parser, reports=True, sequences=True, trackers=True)
+        add_common_options(parser, reports=True, trackers=True)
+        add_scoring_options(parser)
         parser.add_argument("--kind", required=True, choices=KINDS)
-        parser.add_argument("--protocol", help="scoring protocol (default: the benchmark's official one)")
         parser.add_argument("--metric", help="measure for attributes/heatmap (default: the primary one)")
         parser.add_argument("--sequence", help="the sequence of a trace plot")
         parser.add_argument("--points", help="tpr_tnr: JSON file {name: [tpr, tnr]} of extra (published) trackers")
@@ -42,7 +43,7 @@ class Plot:
             fig, bench = _trace(args)
             stem = Path(args.out) if args.out else Path(args.reports) / f"{bench}_trace_{args.sequence}"
         else:
-            from globaltrack.reports.run_evaluation import evaluate_from_args
+            from globaltrack.harness.commands._scoring import evaluate_from_args
 
             ev, _, _ = evaluate_from_args(args)
             if args.kind in ("success", "precision", "norm_precision"):
@@ -66,20 +67,18 @@ def _trace(args):
     """Per-frame IoU (continuous, as got10k/pysot compute it) and score of each tracker on one sequence."""
     import numpy as np
 
-    from globaltrack.benchmarks import load_sequences
     from globaltrack.errors import UserError
     from globaltrack.harness.cli import split_list
+    from globaltrack.harness.commands._scoring import load_for_scoring
     from globaltrack.metrics.boxes import iou
     from globaltrack.reports import plots
-    from globaltrack.reports.run_evaluation import canonical_benchmark
     from globaltrack.results.store import ResultStore
 
     if not args.sequence:
         raise UserError("--kind trace needs --sequence NAME")
-    bench = canonical_benchmark(args.benchmark)
-    if not args.root:
-        raise UserError("--root (the dataset folder) is required")
-    seq = load_sequences(bench, args.root, split=args.split, names=[args.sequence])[0]
+    args.sequences = args.sequence
+    sset = load_for_scoring(args)
+    bench, seq = sset.benchmark, sset.sequences[0]
     store = ResultStore(args.results)
     trackers = split_list(args.trackers) or store.trackers(bench)
     gt = seq.ground_truth

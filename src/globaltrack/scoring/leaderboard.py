@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from globaltrack._io import atomic_write_text
-from globaltrack.metrics.evaluation import Evaluation
+from globaltrack.scoring.evaluation import Evaluation
 
 # Display order of the known measures; unknown keys follow alphabetically.
 METRIC_ORDER = ("max_gm", "tpr", "tnr", "ao", "f_score", "pr", "re", "auc", "precision", "norm_precision", "sr50",
