@@ -216,7 +216,7 @@ def _score_changed(protocol: Protocol, todo) -> list[SequenceScore]:
 
 def _tracker_evaluation(store: ResultStore, benchmark: str, tracker: str, seqs: list[Sequence], proto: Protocol,
                         allow_missing: bool, seq_keys: dict[str, str], excluded: set[str], notes_global: list[str],
-                        attr_key: str) -> TrackerEvaluation:
+                        attr_key: str, mixed: bool = False) -> TrackerEvaluation:
     """One tracker: content keys from file stats (reading only changed files), then the cached summary when every
     key matches, else the changed sequences re-scored and the summary rebuilt."""
     tdir = str(store.tracker_dir(benchmark, tracker))
@@ -246,6 +246,9 @@ def _tracker_evaluation(store: ResultStore, benchmark: str, tracker: str, seqs: 
         keys[seq.name] = hashlib.sha1((fp + seq_keys[seq.name] + digest + side_digest).encode()).hexdigest()
         read[seq.name] = (path, data, side_path, side_data)
     manifest = store.read_manifest(benchmark, tracker)
+    mix_note = check_one_run(store, benchmark, tracker, [s.name for s in seqs if s.name in read], manifest, mixed)
+    if mix_note:
+        notes_global = notes_global + [mix_note]
     imported = os.path.isfile(os.path.join(tdir, "imported.json"))
     tkey = hashlib.sha1(repr((CACHE_VERSION, attr_key, sorted(excluded), notes_global, allow_missing,
                               [(s.name, keys[s.name]) for s in seqs], sorted(manifest.items(), key=str),
@@ -314,7 +317,8 @@ def evaluate(sequences: Iterable[Sequence], store: ResultStore | str | Path, ben
 
     ``protocol``: None (the benchmark's default), a name, or a `Protocol`. Missing result files raise a UserError
     naming the file unless ``allow_missing``; the protocol's ``missing`` rule then applies and the sequence is listed
-    in ``missing``. ``jobs > 1`` scores trackers in forked worker processes.
+    in ``missing``. ``jobs > 1`` scores trackers in forked worker processes. A run folder whose sequences were made
+    under different trackers, options or package versions is refused (UserError) unless ``mixed``.
     """
     store = store if isinstance(store, ResultStore) else ResultStore(store)
     seqs = list(sequences)
@@ -340,7 +344,7 @@ def evaluate(sequences: Iterable[Sequence], store: ResultStore | str | Path, ben
         excluded = {s.name for t in names for s in seqs if not store.box_path(benchmark, t, s.name).is_file()}
     attr_key = hashlib.sha1(repr([(s.name, sorted((k, str(v)) for k, v in s.attributes.items()))
                                   for s in seqs]).encode()).hexdigest()
-    state = dict(store=store, benchmark=benchmark, seqs=seqs, proto=proto, allow_missing=allow_missing,
+    state = dict(store=store, benchmark=benchmark, seqs=seqs, proto=proto, allow_missing=allow_missing, mixed=mixed,
                  seq_keys=seq_keys, excluded=excluded, notes_global=notes_global, attr_key=attr_key)
     import multiprocessing as mp
 
@@ -356,6 +360,35 @@ def evaluate(sequences: Iterable[Sequence], store: ResultStore | str | Path, ben
     ev = Evaluation(benchmark=benchmark, protocol=proto.name, sequences=[s.name for s in seqs])
     ev.trackers = {t: per_tracker[t] for t in names}
     return ev
+
+
+def check_one_run(store: ResultStore, benchmark: str, tracker: str, names: list[str], manifest: dict,
+                  mixed: bool) -> str:
+    """Refuse (UserError) a folder of ``globaltrack run`` whose scored sequences were made under different settings
+    (a ``--sequences`` rerun with other options, a resume after an upgrade); with ``mixed`` return a note instead.
+    Folders without a manifest (imported results) and sequences written before provenance was recorded pass."""
+    if not manifest:
+        return ""
+    from globaltrack.results.store import describe_provenance
+
+    groups: dict[str, list[str]] = {}
+    records: dict[str, dict] = {}
+    for name in names:
+        p = store.read_provenance(benchmark, tracker, name)
+        if p is None:
+            continue
+        k = json.dumps(p, sort_keys=True)
+        groups.setdefault(k, []).append(name)
+        records[k] = p
+    if len(groups) <= 1:
+        return ""
+    parts = [f"{len(v)} by {describe_provenance(records[k])} (e.g. {v[0]})"
+             for k, v in sorted(groups.items(), key=lambda kv: -len(kv[1]))]
+    what = f"run '{tracker}' mixes sequences made under different settings: " + "; ".join(parts)
+    if not mixed:
+        raise UserError(what + ". Rerun them with one setting, or pass --mixed to score the folder as it is",
+                        store.tracker_dir(benchmark, tracker))
+    return what + " (scored as is: --mixed)"
 
 
 CANDIDATES_SUFFIX = ".candidates.npz"

@@ -22,6 +22,8 @@ def add_scoring_options(parser, *, protocol: bool = True) -> None:
     if protocol:
         parser.add_argument("--protocol", "-p", help="scoring protocol (default: the benchmark's official one); "
                                                      "see `globaltrack evaluate --list-protocols`")
+        parser.add_argument("--mixed", action="store_true",
+                            help="score a run folder whose sequences were made under different options or versions")
 
 
 @dataclass
