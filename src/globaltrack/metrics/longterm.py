@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from globaltrack.metrics.ope import SequenceScore, overlaps
+from globaltrack.metrics.ope import SequenceScore, overlaps, rule_note
 from globaltrack.metrics.protocols import Protocol
 
 # -- OxUvA -------------------------------------------------------------------------------------------------------------
@@ -220,7 +220,8 @@ def votlt_sequence(protocol: Protocol, seq, boxes, scores, path="<result>") -> S
     boxes = np.asarray(boxes, float).reshape(-1, 4)
     notes = []
     if len(boxes) < n:
-        notes.append(f"{n - len(boxes)} missing result rows scored as empty predictions")
+        notes.append(rule_note("missing_rows_empty", n - len(boxes),
+                               f"{n - len(boxes)} missing result rows scored as empty predictions"))
         boxes = np.concatenate([boxes, np.full((n - len(boxes), 4), np.nan)])
     boxes = boxes[:n]
     conf = np.ones(n) if scores is None else np.asarray(scores, float)[:n]

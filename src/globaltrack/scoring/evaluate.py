@@ -20,14 +20,16 @@ from globaltrack._io import atomic_write_bytes
 from globaltrack.errors import UserError
 from globaltrack.metrics import longterm
 from globaltrack.scoring.evaluation import Evaluation, TrackerEvaluation
-from globaltrack.metrics.ope import SequenceScore, combine, per_sequence_scores, score_sequence, score_sequences
+from globaltrack.metrics.ope import (RuleNote, SequenceScore, combine, per_sequence_scores, rule_note, score_sequence,
+                                     score_sequences)
 from globaltrack.metrics.protocols import Protocol, get_protocol
 from globaltrack.results.formats import parse_box_bytes, plain_csv_rows
+from globaltrack.results.manifest import read_run_manifest
 from globaltrack.results.store import SIDECAR_SUFFIX, ResultStore
 from globaltrack.sequence import Sequence
 
 CACHE_DIR = ".cache"
-CACHE_VERSION = 2
+CACHE_VERSION = 3          # 3: rule counts (RuleNote), typed run manifest
 _METADATA_KEYS = ("init_omit", "cover", "image_size", "resolution", "label_frames", "video", "init_frame")
 
 
@@ -159,10 +161,11 @@ def score_one(protocol: Protocol, seq: Sequence, boxes: np.ndarray, sidecar, pat
 def _missing_score(protocol: Protocol, seq: Sequence) -> SequenceScore:
     """``--allow-missing``: an all-zero prediction (TrackingNet's rule) or the sequence excluded (pytracking)."""
     if protocol.missing == "exclude":
-        return SequenceScore(seq.name, excluded=True, notes=["missing: excluded for every tracker"])
+        return SequenceScore(seq.name, excluded=True,
+                             notes=[rule_note("missing_sequences_excluded", 1, "missing: excluded for every tracker")])
     n = len(seq.ground_truth)
     s = score_one(protocol, seq, np.zeros((n, 4)), (np.zeros(n), np.zeros(n, bool), np.full(n, np.nan)), "<missing>")
-    s.notes.insert(0, "missing: scored as an all-zero prediction")
+    s.notes.insert(0, rule_note("missing_sequences_zeros", 1, "missing: scored as an all-zero prediction"))
     return s
 
 
@@ -246,6 +249,7 @@ def _tracker_evaluation(store: ResultStore, benchmark: str, tracker: str, seqs: 
         keys[seq.name] = hashlib.sha1((fp + seq_keys[seq.name] + digest + side_digest).encode()).hexdigest()
         read[seq.name] = (path, data, side_path, side_data)
     manifest = store.read_manifest(benchmark, tracker)
+    run = read_run_manifest(tdir) if manifest else None
     mix_note = check_one_run(store, benchmark, tracker, [s.name for s in seqs if s.name in read], manifest, mixed)
     if mix_note:
         notes_global = notes_global + [mix_note]
@@ -289,11 +293,18 @@ def _tracker_evaluation(store: ResultStore, benchmark: str, tracker: str, seqs: 
     for s in ordered:
         te.notes.extend(f"{s.name}: {n}" for n in s.notes)
         te.per_sequence[s.name] = per_sequence_family(proto, s)
+        counted = {}
+        for n in s.notes:
+            if isinstance(n, RuleNote):
+                counted[n.rule] = counted.get(n.rule, 0) + n.count
+                te.rules[n.rule] = te.rules.get(n.rule, 0) + n.count
+        if counted:
+            te.sequence_rules[s.name] = counted
     te.per_attribute = _per_attribute(proto, seqs, results, excluded)
-    failures = manifest.get("failures", [])
-    te.failed = sorted(failures if isinstance(failures, dict) else
-                       [f if isinstance(f, str) else f.get("sequence", str(f)) for f in failures])
-    te.diagnostic = bool(manifest.get("diagnostic", False))
+    if run is not None:
+        te.failed = sorted(run.failures)
+        te.diagnostic = run.diagnostic
+        te.run = run.to_json()
     te.imported = imported
     te.scores.update(_candidate_recall(store, benchmark, tracker, [s for s in seqs if s.name not in excluded]))
     try:
@@ -357,9 +368,26 @@ def evaluate(sequences: Iterable[Sequence], store: ResultStore | str | Path, ben
             _FORK_STATE.clear()
     else:
         per_tracker = {t: _tracker_evaluation(tracker=t, **state) for t in names}
-    ev = Evaluation(benchmark=benchmark, protocol=proto.name, sequences=[s.name for s in seqs])
+    ev = Evaluation(benchmark=benchmark, protocol=proto.name, sequences=[s.name for s in seqs],
+                    protocol_fields=proto.to_json(), versions=versions())
     ev.trackers = {t: per_tracker[t] for t in names}
     return ev
+
+
+def versions() -> dict[str, str]:
+    """The versions a score depends on: this package and the numeric libraries."""
+    import platform
+    from importlib import metadata
+
+    from globaltrack import __version__
+
+    out = {"globaltrack": __version__, "python": platform.python_version()}
+    for dist in ("numpy", "pandas"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
 
 
 def check_one_run(store: ResultStore, benchmark: str, tracker: str, names: list[str], manifest: dict,

@@ -4,32 +4,22 @@ from __future__ import annotations
 from globaltrack.harness.cli import add_common_options, register_command
 from globaltrack.harness.commands._scoring import add_scoring_options
 
-_COLUMNS = ("auc", "precision", "norm_precision", "sr50", "ao", "sr75", "tpr", "tnr", "gm", "max_gm", "f_score",
-            "lt_precision", "lt_recall", "fps")
-
-
 def format_table(evaluation) -> str:
-    """A plain-text table: one row per tracker (ranked by the protocol's first metric), values on the 0-1 scale."""
-    cols = [c for c in _COLUMNS if any(c in t.scores for t in evaluation.trackers.values())]
-    cols += sorted({k for t in evaluation.trackers.values() for k in t.scores if k not in cols})
-    key = cols[0] if cols else "auc"
-    try:
-        from globaltrack.metrics.protocols import get_protocol
+    """A plain-text table: one row per tracker, ranked as `leaderboard` ranks (`measures.rank`), values on the 0-1
+    scale (fps as is)."""
+    from globaltrack.scoring import measures
+    from globaltrack.scoring.leaderboard import metric_keys, primary_metric, ranked_trackers
 
-        primary = get_protocol(evaluation.protocol).primary_metric
-        key = primary if primary in cols else key
-    except Exception:  # noqa: BLE001 - a custom protocol object not in the registry
-        pass
+    cols = metric_keys(evaluation)
     width = max([len("tracker")] + [len(n) + 2 for n in evaluation.trackers])
     lines = [f"{evaluation.benchmark} / protocol {evaluation.protocol} ({len(evaluation.sequences)} sequences)",
              "tracker".ljust(width) + "".join(c.rjust(15) for c in cols)]
-    for name in evaluation.ranking(key):
+    for name in ranked_trackers(evaluation, primary_metric(evaluation)):
         t = evaluation.trackers[name]
         mark = ("*" if t.imported else "") + ("~" if t.diagnostic else "")
         row = (name + mark).ljust(width)
         for c in cols:
-            v = t.scores.get(c)
-            row += ("-" if v is None else (f"{v:.1f}" if c == "fps" else f"{v:.4f}")).rjust(15)
+            row += measures.measure(c).format(t.scores.get(c), scaled=False).rjust(15)
         lines.append(row)
         extra = []
         if t.missing:
