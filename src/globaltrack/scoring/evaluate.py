@@ -18,10 +18,9 @@ import numpy as np
 
 from globaltrack._io import atomic_write_bytes
 from globaltrack.errors import UserError
-from globaltrack.metrics import longterm
 from globaltrack.scoring.evaluation import Evaluation, TrackerEvaluation
-from globaltrack.metrics.ope import (RuleNote, SequenceScore, combine, per_sequence_scores, rule_note, score_sequence,
-                                     score_sequences)
+from globaltrack.scoring.families import family
+from globaltrack.metrics.ope import RuleNote, SequenceScore, rule_note
 from globaltrack.metrics.protocols import Protocol, get_protocol
 from globaltrack.results.formats import parse_box_bytes, plain_csv_rows
 from globaltrack.results.manifest import read_run_manifest
@@ -147,15 +146,8 @@ def _read_sidecar(path: Path, data: bytes | None):
 
 
 def score_one(protocol: Protocol, seq: Sequence, boxes: np.ndarray, sidecar, path) -> SequenceScore:
-    """Score one sequence's boxes (+ sidecar arrays) under the protocol's family (pure)."""
-    scores, present, times = sidecar if sidecar is not None else (None, None, None)
-    if protocol.family == "oxuva":
-        return longterm.oxuva_sequence(protocol, seq, boxes, present, scores, path)
-    if protocol.family == "vot-lt":
-        return longterm.votlt_sequence(protocol, seq, boxes, scores, path)
-    if protocol.family == "pooled-f1":
-        return longterm.pooled_sequence(protocol, seq, boxes, scores, path)
-    return score_sequence(protocol, seq.name, seq.ground_truth, seq.absent, boxes, seq.metadata, times, path)
+    """Score one sequence's boxes (+ sidecar arrays) under the protocol's metric family (pure)."""
+    return family(protocol).score(protocol, seq, boxes, sidecar, path)
 
 
 def _missing_score(protocol: Protocol, seq: Sequence) -> SequenceScore:
@@ -167,10 +159,6 @@ def _missing_score(protocol: Protocol, seq: Sequence) -> SequenceScore:
     s = score_one(protocol, seq, np.zeros((n, 4)), (np.zeros(n), np.zeros(n, bool), np.full(n, np.nan)), "<missing>")
     s.notes.insert(0, rule_note("missing_sequences_zeros", 1, "missing: scored as an all-zero prediction"))
     return s
-
-
-def _needs_sidecar(protocol: Protocol) -> bool:
-    return protocol.family in ("oxuva", "vot-lt", "pooled-f1") or protocol.speed != "none"
 
 
 def _parse_many(items: list[tuple[Path, bytes]]) -> list[np.ndarray]:
@@ -210,11 +198,8 @@ def _score_changed(protocol: Protocol, todo) -> list[SequenceScore]:
     """Parse and score the sequences whose content key is not in the cache."""
     parsed = _parse_many([(t[1], t[2]) for t in todo])
     sidecars = [_read_sidecar(Path(t[3]), t[4]) if t[3] else None for t in todo]
-    if protocol.family == "ope":      # one vectorised pass over every frame of the changed sequences
-        return score_sequences(protocol, [
-            (seq.name, seq.ground_truth, seq.absent, boxes, seq.metadata, None if sc is None else sc[2], path)
-            for (seq, path, *_), boxes, sc in zip(todo, parsed, sidecars)])
-    return [score_one(protocol, t[0], boxes, sc, t[1]) for t, boxes, sc in zip(todo, parsed, sidecars)]
+    return family(protocol).score_many(protocol, [(t[0], boxes, sc, t[1])
+                                                  for t, boxes, sc in zip(todo, parsed, sidecars)])
 
 
 def _tracker_evaluation(store: ResultStore, benchmark: str, tracker: str, seqs: list[Sequence], proto: Protocol,
@@ -227,7 +212,7 @@ def _tracker_evaluation(store: ResultStore, benchmark: str, tracker: str, seqs: 
         raise UserError(f"no results for tracker '{tracker}'", tdir)
     cache = _Cache(store, benchmark, tracker, proto)
     fp = proto.fingerprint()
-    side = _needs_sidecar(proto)
+    side = family(proto).reads_sidecar(proto)
     keys: dict[str, str] = {}
     read: dict[str, tuple] = {}
     missing: list[str] = []
@@ -288,11 +273,12 @@ def _tracker_evaluation(store: ResultStore, benchmark: str, tracker: str, seqs: 
     ordered = [results[s.name] for s in seqs if s.name not in excluded]
     if excluded:
         te.notes.append(f"{len(excluded)} sequences excluded for every tracker (missing somewhere)")
-    te.scores, te.curves, notes = combine_family(proto, ordered, seqs)
+    fam = family(proto)
+    te.scores, te.curves, notes = fam.combine(proto, ordered)
     te.notes.extend(notes)
+    te.per_sequence = fam.per_sequence(proto, ordered)
     for s in ordered:
         te.notes.extend(f"{s.name}: {n}" for n in s.notes)
-        te.per_sequence[s.name] = per_sequence_family(proto, s)
         counted = {}
         for n in s.notes:
             if isinstance(n, RuleNote):
@@ -464,26 +450,6 @@ def _load_summary(path: Path, key: str):
         return None
 
 
-def combine_family(protocol: Protocol, scores: list[SequenceScore], seqs: list[Sequence]):
-    if protocol.family == "oxuva":
-        return longterm.oxuva_combine(protocol, scores)
-    if protocol.family == "vot-lt":
-        return longterm.votlt_combine(protocol, scores)
-    if protocol.family == "pooled-f1":
-        return longterm.pooled_combine(protocol, scores)
-    return combine(protocol, scores)
-
-
-def per_sequence_family(protocol: Protocol, s: SequenceScore) -> dict[str, float]:
-    if protocol.family == "oxuva":
-        out = longterm.oxuva_combine(protocol, [s])[0]
-        out.update({k.lower(): float(s.arrays[k].sum()) for k in ("TP", "FN", "TN", "FP") if k in s.arrays})
-        return out
-    if protocol.family in ("vot-lt", "pooled-f1"):
-        return {"n_frames": float(len(s.arrays.get("overlaps", ())))}
-    return per_sequence_scores(protocol, s)
-
-
 def _per_attribute(protocol: Protocol, seqs: list[Sequence], results: dict[str, SequenceScore],
                    excluded: set[str]) -> dict[str, dict[str, float]]:
     """Scores over the sequences that carry each attribute (per-sequence flags; per-frame arrays count when any
@@ -504,7 +470,7 @@ def _per_attribute(protocol: Protocol, seqs: list[Sequence], results: dict[str, 
                 attrs.setdefault(a, []).append(results[s.name])
     out = {}
     for a, lst in sorted(attrs.items()):
-        sc, _, _ = combine_family(protocol, lst, seqs)
+        sc, _, _ = family(protocol).combine(protocol, lst)
         sc["sequences"] = float(len(lst))
         out[a] = sc
     return out

@@ -3,7 +3,7 @@
 
 Measure keys and their descriptions: `globaltrack.scoring.measures`. Curve keys: ``success`` (IoU thresholds, rate),
 ``precision`` (pixels, rate), ``norm_precision`` (normalised distance, rate), and for the long-term families
-``pr_re`` (recall, precision), ``f_threshold`` (confidence threshold, F).
+``pr`` (VOT-LT: recall, precision), ``f_score`` (VOT-LT: confidence threshold, F), ``tpr_time`` (OxUvA).
 The JSON layout is documented in the README ("evaluate --json") and fixed by ``evaluation.schema.json`` beside
 this module.
 """
