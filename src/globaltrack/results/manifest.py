@@ -87,7 +87,7 @@ def read_run_manifest(folder: str | Path) -> RunManifest | None:
     try:
         data = json.loads(p.read_text())
     except (OSError, ValueError) as err:
-        raise UserError(f"unreadable run manifest ({err})", p) from None
+        raise UserError(f"unreadable ({err})", p) from None
     if not isinstance(data, dict):
         raise UserError("run manifest is not a JSON object", p)
     return RunManifest.from_json(data, Path(folder).name)

@@ -2,11 +2,12 @@
 from globaltrack.harness.cli import add_common_options, register_command
 from globaltrack.harness.commands._scoring import add_scoring_options
 
-KINDS = ("success", "precision", "norm_precision", "attributes", "heatmap", "trace", "tpr_tnr", "ar")
+KINDS = ("success", "precision", "norm_precision", "attributes", "heatmap", "trace", "tpr_tnr", "pr", "f_threshold",
+         "ar")
 
 
 @register_command("plot", description="draw one plot (success, precision, norm_precision, attributes, heatmap, "
-                                      "trace, tpr_tnr, ar) as SVG and PNG")
+                                      "trace, tpr_tnr, pr, f_threshold, ar) as SVG and PNG")
 class Plot:
     @staticmethod
     def add_arguments(parser):
@@ -22,6 +23,7 @@ class Plot:
     @staticmethod
     def run(args):
         import json
+        import sys
         from pathlib import Path
 
         from globaltrack.errors import UserError
@@ -54,8 +56,21 @@ class Plot:
                 fig = plots.plot_attributes(ev, args.metric)
             elif args.kind == "heatmap":
                 fig = plots.plot_heatmap(ev, args.metric)
+            elif args.kind in ("pr", "f_threshold"):
+                curve = "pr" if args.kind == "pr" else "f_score"
+                if not any(curve in t.curves for t in ev.trackers.values()):
+                    raise UserError(f"protocol '{ev.protocol}' gives no {args.kind} curve (VOT long-term protocols "
+                                    "do: --protocol vot-lt)")
+                fig = plots.plot_pr(ev) if args.kind == "pr" else plots.plot_f_threshold(ev)
             else:
                 extra = {k: tuple(v) for k, v in read_json(args.points).items()} if args.points else None
+                have, lack = plots.tpr_tnr_points(ev)
+                if not have and not extra:
+                    raise UserError(f"no TPR/TNR point to draw: protocol '{ev.protocol}' on {ev.benchmark} gives "
+                                    "TPR and TNR only where presence is labelled (OxUvA dev annotations)")
+                if lack:
+                    print(f"globaltrack plot: note: no TPR/TNR (presence unknown) for {', '.join(lack)}",
+                          file=sys.stderr)
                 fig = plots.plot_tpr_tnr(ev, extra_points=extra)
             stem = Path(args.out) if args.out else Path(args.reports) / f"{ev.benchmark}_{args.kind}"
         for p in plots.save_figure(fig, stem):
