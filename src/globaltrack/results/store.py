@@ -26,7 +26,8 @@ import numpy as np
 
 from globaltrack import __version__
 from globaltrack._io import atomic_write_text
-from globaltrack.errors import AnnotationError, UserError
+from globaltrack.errors import UserError
+from globaltrack.textio import parse_numeric_table
 
 SIDECAR_SUFFIX = ".frames.csv"
 KEY_SUFFIX = ".key"
@@ -63,20 +64,8 @@ def format_boxes(boxes: np.ndarray) -> str:
 
 
 def parse_boxes(text: str, path: str | Path = "<string>") -> np.ndarray:
-    """Parse x,y,w,h rows separated by commas, tabs or spaces. Errors name the file and line."""
-    rows = []
-    for i, line in enumerate(text.splitlines(), 1):
-        line = line.strip()
-        if not line:
-            continue
-        parts = line.replace(",", " ").replace("\t", " ").split()
-        if len(parts) != 4:
-            raise AnnotationError(f"expected 4 values x,y,w,h, found {len(parts)}", path, i)
-        try:
-            rows.append([float(p) for p in parts])
-        except ValueError:
-            raise AnnotationError(f"non-numeric value in '{line}'", path, i) from None
-    return np.asarray(rows, dtype=np.float64).reshape(-1, 4)
+    """Parse x,y,w,h rows separated by commas, tabs or spaces (`globaltrack.textio`). Errors name the file and line."""
+    return parse_numeric_table(text.encode(), path, 4)
 
 
 @dataclass
@@ -163,6 +152,13 @@ class ResultStore:
     def read_manifest(self, benchmark: str, tracker: str) -> dict[str, Any]:
         p = self.tracker_dir(benchmark, tracker) / MANIFEST
         return json.loads(p.read_text()) if p.is_file() else {}
+
+
+def read_if_present(store: ResultStore, benchmark: str, run: str, sequence: str) -> SequenceResult | None:
+    """A stored result, or None when the sequence has no box file."""
+    if not store.box_path(benchmark, run, sequence).is_file():
+        return None
+    return store.read(benchmark, run, sequence)
 
 
 def check_run_folder(store: ResultStore, benchmark: str, name: str, provenance: dict[str, Any]) -> None:

@@ -22,7 +22,7 @@ from globaltrack.scoring.evaluation import Evaluation, TrackerEvaluation
 from globaltrack.scoring.families import family
 from globaltrack.metrics.ope import RuleNote, SequenceScore, rule_note
 from globaltrack.metrics.protocols import Protocol, get_protocol
-from globaltrack.results.formats import parse_box_bytes, plain_csv_rows
+from globaltrack.textio import parse_box_bytes, plain_csv_rows
 from globaltrack.results.manifest import read_run_manifest
 from globaltrack.results.store import SIDECAR_SUFFIX, ResultStore
 from globaltrack.sequence import Sequence
