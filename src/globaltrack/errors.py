@@ -25,7 +25,3 @@ class UserError(Exception):
 
 class AnnotationError(UserError):
     """A malformed annotation or result file."""
-
-
-class TrackerFailure(Exception):
-    """A tracker raised or produced an invalid box on one sequence; recorded and the sequence skipped."""

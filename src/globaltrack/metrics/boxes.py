@@ -126,11 +126,6 @@ def _norm2(d: np.ndarray) -> np.ndarray:
     return np.sqrt(dx * dx + dy * dy)
 
 
-def center_error(pred, gt) -> np.ndarray:
-    """Euclidean distance between the centres."""
-    return _norm2(centers(pred) - centers(gt))
-
-
 def normalized_center_error(pred, gt, mode: str = "gt_wh") -> np.ndarray:
     """Centre error normalised by the ground-truth size (spec section 0.3).
 

@@ -110,16 +110,6 @@ def read_otb_json(src: Path) -> list[RawResult]:
     return out
 
 
-def _mat_field(obj, name):
-    """Field of a loadmat struct whatever the squeeze setting."""
-    v = obj[name] if not hasattr(obj, "dtype") or obj.dtype.names is None else obj[name]
-    while isinstance(v, np.ndarray) and v.dtype == object and v.size == 1:
-        v = v.item()
-    if isinstance(v, np.ndarray) and v.size == 1 and v.dtype.kind in "fiu":
-        return v.item()
-    return v
-
-
 def read_otb_mat(src: Path, tracker: str | None = None) -> list[RawResult]:
     """The OTB toolkit's ``<seq>_<Tracker>.mat`` OPE files: ``results{1}.res`` (type 'rect'), ``startFrame``."""
     from scipy.io import loadmat
