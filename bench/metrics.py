@@ -4,7 +4,7 @@ Builds the workload from ../shared/data/annotations/lasot (the official toolkit'
 jittered (N(0, 0.15 size) position, N(0, 0.1 size) size), written with the got10k toolkit's ``%.3f`` comma format in
 a temporary results folder. Then, side by side in one run:
 
-- ours, cold: `globaltrack.metrics.evaluate.evaluate` under the ``lasot`` protocol (files parsed, AUC, precision and
+- ours, cold: `globaltrack.scoring.evaluate.evaluate` under the ``lasot`` protocol (files parsed, AUC, precision and
   normalised precision with their curves), cache emptied first;
 - ours, warm: the same call again (nothing changed: the content-keyed cache under <results>/.cache answers);
 - got10k: the got10k package's functions on the same input: files read with ``np.loadtxt``, ``rect_iou``,
@@ -83,7 +83,7 @@ def main(argv=None) -> int:
         return 2
     sys.path.insert(0, str(REPO / "src"))
     from globaltrack.benchmarks import load_sequences
-    from globaltrack.metrics.evaluate import evaluate
+    from globaltrack.scoring.evaluate import evaluate
 
     t0 = time.perf_counter()
     seqs = load_sequences("lasot", None, "test", None, annos=str(ANNOS))

@@ -30,6 +30,3 @@ class AnnotationError(UserError):
 class FrameError(UserError):
     """A frame file that is missing or cannot be decoded: it costs the sequence it belongs to, not the run."""
 
-
-class TrackerFailure(Exception):
-    """A tracker raised or produced an invalid box on one sequence; recorded and the sequence skipped."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence as _Seq
+from typing import Any
 
 import numpy as np
 
@@ -83,7 +83,3 @@ class Sequence:
         h.update(np.ascontiguousarray(self.absent, dtype=np.uint8).tobytes())
         h.update(str(len(self)).encode())
         return h.hexdigest()
-
-
-def sequences_by_name(sequences: _Seq[Sequence]) -> dict[str, Sequence]:
-    return {s.name: s for s in sequences}

@@ -33,7 +33,7 @@ def test_demo_skips_trackers_that_cannot_run_here_with_a_reason():
 
 
 def test_quick_demo_writes_results_report_and_leaderboard(tmp_path, capsys):
-    pytest.importorskip("globaltrack.metrics.evaluate")
+    pytest.importorskip("globaltrack.scoring.evaluate")
     pytest.importorskip("globaltrack.reports.html")
     results, reports = tmp_path / "results", tmp_path / "reports"
     rc = main(["demo", "--quick", "--quiet", "-j", "1", "-t", "static,oracle,mosse", "--results", str(results),

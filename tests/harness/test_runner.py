@@ -129,7 +129,16 @@ def test_resume_skips_current_results_and_force_or_new_options_rerun(tiny_sequen
     forced = run_trackers([("oracle", {"noise": "0.1"})], tiny_sequences, "synthetic", store, force=True,
                           quiet=True)
     assert len(forced.done["oracle"]) == 4
-    changed = run_trackers([("oracle", {"noise": "0.2"})], tiny_sequences[:2], "synthetic", store, quiet=True)
+    # other options would overwrite the run: refused (name the variant), unless --force replaces it
+    with pytest.raises(UserError, match="would overwrite it"):
+        run_trackers([("oracle", {"noise": "0.2"})], tiny_sequences[:2], "synthetic", store, quiet=True)
+    named = run_trackers([("oracle", {"noise": "0.2", "name": "oracle-0.2"})], tiny_sequences[:2], "synthetic",
+                         store, quiet=True)
+    assert len(named.done["oracle-0.2"]) == 2 and store.read_key("synthetic", "oracle", tiny_sequences[0].name)
+    assert store.read_manifest("synthetic", "oracle-0.2")["tracker"] == "oracle"
+    assert store.read_provenance("synthetic", "oracle-0.2", tiny_sequences[0].name)["options"] == {"noise": "0.2"}
+    changed = run_trackers([("oracle", {"noise": "0.2"})], tiny_sequences[:2], "synthetic", store, quiet=True,
+                           force=True)
     assert len(changed.done["oracle"]) == 2
     # a result whose key file is missing (killed between the box file and the key) is recomputed
     store.key_path("synthetic", "oracle", tiny_sequences[0].name).unlink()
@@ -321,7 +330,7 @@ def test_atomic_writes_leave_old_result_or_new_never_partial(tiny_sequences, tmp
 
     monkeypatch.setattr(io.os, "replace", crash)
     with pytest.raises(OSError, match="simulated"):
-        run_trackers([("oracle", {"noise": "0.2"})], seq, "synthetic", store, quiet=True)
+        run_trackers([("oracle", {"noise": "0.2"})], seq, "synthetic", store, quiet=True, force=True)
     monkeypatch.undo()
     d = store.tracker_dir("synthetic", "oracle")
     assert store.box_path("synthetic", "oracle", seq[0].name).read_text() == before

@@ -68,7 +68,7 @@ def test_our_tracker_runs_in_got10k_experiment_otb_and_report_matches_direct_sco
 
 
 def test_got10k_report_equals_our_got10k_protocol_evaluation(tmp_path):
-    evaluate_mod = pytest.importorskip("globaltrack.metrics.evaluate")
+    evaluate_mod = pytest.importorskip("globaltrack.scoring.evaluate")
     from globaltrack.results.store import ResultStore, SequenceResult
 
     exp, adapter, performance = run_experiment(tmp_path)

@@ -86,6 +86,22 @@ def test_4_normalised_precision_score():
     assert run("trackingnet", gt, pred)[1]["norm_precision"] == pytest.approx(0.7125, abs=1e-12)
 
 
+def test_4b_trackingnet_divides_the_centre_difference():
+    # GT (4, 10, 10, 10), prediction 2 px to the right: centres x 8.5 and 10.5. The devkit computes
+    # (10.5 - 8.5) / 10 = 0.2 exactly, which passes the 0.2 threshold (k = 8 of linspace(0, 0.5, 21)); dividing each
+    # centre first gives 1.05 - 0.85 = 0.20000000000000007, which fails it.
+    gt = [[4.0, 10.0, 10.0, 10.0]] * 2
+    pred = [gt[0], [6.0, 10.0, 10.0, 10.0]]
+    assert 10.5 / 10 - 8.5 / 10 > 0.2 and (10.5 - 8.5) / 10 == 0.2      # the two rules really disagree here
+    curve = run("trackingnet", gt, pred)[3]["norm_precision"]
+    assert curve[7] == 0.5 and curve[8] == 1.0
+    # devkit: 0.5 for k < 8 (8 points), 1 for k >= 8 (13 points); trapz on [0, 1], h = 0.05:
+    # 0.05 * (8 * 0.5 + 13 - (0.5 + 1) / 2) = 0.8125 (dividing first would give 0.05 * (9 * 0.5 + 12 - 0.75) = 0.7875)
+    assert run("trackingnet", gt, pred)[1]["norm_precision"] == pytest.approx(0.8125, abs=1e-12)
+    # LaSOT MATLAB / pytracking divide first (their own rule): the 0.2 threshold fails there, 1/2.
+    assert run("lasot", gt, pred)[1]["norm_precision"] == 0.5
+
+
 def test_5_precision_score_trapz_vs_20px():
     gt = [[10.0, 10.0, 20.0, 20.0]] * 2
     pred = [gt[0], [20.5, 10.0, 20.0, 20.0]]       # 10.5 px off

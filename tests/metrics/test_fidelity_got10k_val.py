@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from globaltrack.metrics.evaluate import evaluate
+from globaltrack.scoring.evaluate import evaluate
 from globaltrack.results.store import ResultStore, SequenceResult
 
 W, H = 320, 240

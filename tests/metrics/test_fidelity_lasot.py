@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from globaltrack.metrics.evaluate import evaluate
+from globaltrack.scoring.evaluate import evaluate
 from globaltrack.metrics.protocols import get_protocol
 
 

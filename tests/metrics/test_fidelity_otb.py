@@ -6,7 +6,7 @@ import io
 import numpy as np
 import pytest
 
-from globaltrack.metrics.evaluate import evaluate
+from globaltrack.scoring.evaluate import evaluate
 from globaltrack.results.store import ResultStore, format_boxes
 
 

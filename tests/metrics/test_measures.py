@@ -7,7 +7,8 @@ import pytest
 
 from globaltrack.metrics import boxes as bx
 from globaltrack.metrics import grids, longterm
-from globaltrack.metrics.curves import curve_trapz, precision_curve, success_curve
+from globaltrack.metrics.curves import curve_trapz
+from globaltrack.metrics.ope import _segment_counts
 from globaltrack.metrics.recall import average_recall, ar_scores
 
 
@@ -25,7 +26,8 @@ def test_iou_and_centre_error_equal_got10k_functions():
     ref = metrics.rect_iou(a.copy(), b.copy())
     ours = bx.iou(a, b, eps=np.finfo(float).eps, clip=True)
     np.testing.assert_array_equal(ours, ref)
-    np.testing.assert_array_equal(bx.center_error(a, b), metrics.center_error(a, b))
+    # the centre error as score_sequences computes it
+    np.testing.assert_array_equal(bx._norm2(bx.centers(a) - bx.centers(b)), metrics.center_error(a, b))
     # image-bounded form (GOT-10k val)
     ref_b = metrics.rect_iou(np.abs(a.copy()), np.abs(b.copy()), bound=np.array([160.0, 120.0]))
     ours_b = bx.iou(bx.clip_to_image(np.abs(a), 160.0, 120.0), bx.clip_to_image(np.abs(b), 160.0, 120.0),
@@ -41,8 +43,10 @@ def test_got10k_curves_equal_its_calc_curves():
     e = exp.ExperimentOTB.__new__(exp.ExperimentOTB)
     e.nbins_iou, e.nbins_ce = 21, 51
     ref_s, ref_p = e._calc_curves(ious, ce)
-    np.testing.assert_array_equal(success_curve(ious, grids.SUCCESS_21_NUMPY, ">"), ref_s)
-    np.testing.assert_array_equal(precision_curve(ce, grids.PRECISION_51), ref_p)
+    # the counting score_sequences uses (one segment = one sequence), divided by the frame count
+    seg = np.zeros(len(ious), dtype=np.int64)
+    np.testing.assert_array_equal(_segment_counts(ious, seg, 1, grids.SUCCESS_21_NUMPY, ">")[0] / len(ious), ref_s)
+    np.testing.assert_array_equal(_segment_counts(ce, seg, 1, grids.PRECISION_51, "<=")[0] / len(ce), ref_p)
 
 
 def test_inclusive_iou_equals_continuous_within_rounding():

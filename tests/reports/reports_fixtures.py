@@ -3,7 +3,7 @@ import json
 
 import numpy as np
 
-from globaltrack.metrics.evaluation import Evaluation, TrackerEvaluation
+from globaltrack.scoring.evaluation import Evaluation, TrackerEvaluation
 
 ATTRIBUTES = ["Illumination Variation", "Partial Occlusion", "Deformation", "Motion Blur", "Camera Motion",
               "Rotation", "Background Clutter", "Viewpoint Change", "Scale Variation", "Full Occlusion",
@@ -54,10 +54,12 @@ def write_manifests(results, ev: Evaluation) -> None:
         if t.imported:
             (d / "imported.json").write_text(json.dumps({"source": "published raw results", "paper": "X et al."}))
             continue
-        manifest = {"tracker": name, "options": {"threshold": "0.5"}, "versions": {"globaltrack": "0.1.0"},
-                    "machine": {"cpu": "test cpu", "gpu": None}, "start": "2026-01-01T00:00:00Z",
-                    "end": "2026-01-01T01:00:00Z", "speed": {"fps": 30.0 + i, "throughput_fps": 55.5},
-                    "diagnostic": t.diagnostic}
+        # the keys harness/manifest.py writes (the report reads them through results.manifest.RunManifest)
+        manifest = {"tracker": name, "name": name, "options": {"threshold": "0.5"}, "package_version": "0.1.0",
+                    "libraries": {"numpy": "2.0"}, "machine": {"cpu_model": "test cpu", "gpus": []},
+                    "started": "2026-01-01T00:00:00Z", "finished": "2026-01-01T01:00:00Z", "status": "complete",
+                    "speed": {"fps": 30.0 + i, "throughput_fps": 55.5}, "tracker_fps": 31.0 + i,
+                    "tracker_seconds": 100.0, "tracker_frames": 3100 + 100 * i, "diagnostic": t.diagnostic}
         if t.failed:
             manifest["failures"] = {s: "RuntimeError: boom" for s in t.failed}
         (d / "manifest.json").write_text(json.dumps(manifest))

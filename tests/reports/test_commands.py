@@ -8,7 +8,7 @@ import pytest
 from globaltrack.harness.cli import main
 from globaltrack.results.store import ResultStore, SequenceResult
 
-pytest.importorskip("globaltrack.metrics.evaluate")
+pytest.importorskip("globaltrack.scoring.evaluate")
 
 
 @pytest.fixture(scope="module")

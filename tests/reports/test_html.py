@@ -130,3 +130,19 @@ def test_report_renders_in_headless_chromium(report, tmp_path):
     assert int(attrs["data-svg"]) >= 8                      # the inline plots are in the DOM
     assert attrs["data-class"] == "asc"                     # clicking a header sorts
     assert attrs["data-first"] == sorted(lasot.trackers)[0]
+
+
+def test_values_are_escaped_and_speed_reads_the_typed_manifest(tmp_path):
+    from globaltrack.scoring.evaluation import Evaluation, TrackerEvaluation
+
+    ev = Evaluation("lasot", "lasot", sequences=["s"])
+    ev.trackers["<img src=x onerror=alert(1)>"] = TrackerEvaluation("x", scores={"auc": 0.5},
+                                                                    per_sequence={"s": {"auc": 0.5}})
+    text = write_report([ev], tmp_path / "r.html", results_root=tmp_path).read_text()
+    assert "<img src=x" not in text and "&lt;img src=x onerror=alert(1)&gt;" in text
+    ev2 = make_evaluation(4, 3)
+    write_manifests(tmp_path / "res", ev2)
+    text = write_report([ev2], tmp_path / "r2.html", results_root=tmp_path / "res").read_text()
+    # tracker fps (the tracker's own time, 31 + i) beside the command's throughput (55.5)
+    row = re.search(r'<table class="sortable speed">.*?<tr><td>tracker_00</td>(.*?)</tr>', text, re.S).group(1)
+    assert '>31.0</td>' in row and '>55.5</td>' in row and ">3100</td>" in row and "test cpu" in row

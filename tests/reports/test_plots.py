@@ -84,7 +84,7 @@ def test_max_geometric_mean_matches_oxuva_definition():
 
 
 def test_got10k_success_legend_prints_ao():
-    from globaltrack.metrics.evaluation import Evaluation, TrackerEvaluation
+    from globaltrack.scoring.evaluation import Evaluation, TrackerEvaluation
 
     # evaluate() resolves the got10k protocol on the GOT-10k benchmark to its variant "got10k-val" (primary: AO)
     ev = Evaluation("got10k", "got10k-val")

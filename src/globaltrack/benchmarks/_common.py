@@ -1,11 +1,8 @@
-"""Shared pieces of the benchmark adapters: a fast annotation parser, frame listing, and the adapter base class.
+"""Shared pieces of the benchmark adapters: flag and attribute readers, frame listing, and the adapter base class.
 
-The parser reads the plain-text tables every benchmark ships (``x,y,w,h`` rows, 0/1 flags, TLP's six columns), with
-comma, tab or space delimiters mixed freely, as the OTB toolkit's ``dlmread`` and got10k's ``replace(',', ' ')`` do.
-It returns numpy arrays. The fast path hands well-formed single-delimiter files to pandas' C tokenizer, and 0/1 flag
-files are decoded straight from their bytes with numpy; anything else (``nan`` cells, mixed delimiters, a malformed
-row) goes through a line-by-line path that either parses it (``nan``/``inf``/``1e3`` are valid) or raises
-`AnnotationError` naming the file and the 1-based line.
+Numeric tables (``x,y,w,h`` rows, TLP's six columns) are read with `globaltrack.textio`; 0/1 flag files are decoded
+straight from their bytes with numpy, and anything unusual goes through the same careful parser, which names the file
+and the 1-based line.
 """
 from __future__ import annotations
 
@@ -21,131 +18,12 @@ import numpy as np
 from globaltrack.benchmarks import Benchmark
 from globaltrack.errors import AnnotationError, UserError
 from globaltrack.sequence import Sequence
+# The one parser of numeric text files is `globaltrack.textio` (results/ reads result files with it too); adapters
+# import these names from here.
+from globaltrack.textio import parse_table, read_table, read_tables  # noqa: F401
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")
 
-_FIELD_SPLIT = re.compile(r"\s*,\s*|\s+")
-
-
-# ------------------------------------------------------------------------------------------------ annotation parser
-def read_table(path: str | Path, ncols: int | None = 4, *, what: str = "annotation") -> np.ndarray:
-    """Read a numeric text table into a float64 array of shape (rows, ncols).
-
-    ``ncols=None`` accepts any column count as long as every row has the same one. Blank lines at the end are
-    ignored; a blank line in the middle, a missing file, an empty file, a wrong column count or a non-numeric value
-    raise `AnnotationError` with the file and line.
-    """
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise AnnotationError(f"{what} file not found", path) from None
-    except IsADirectoryError:
-        raise AnnotationError(f"expected a {what} file, found a folder", path) from None
-    return parse_table(data, path, ncols, what=what)
-
-
-def parse_table(data: bytes, path: str | Path, ncols: int | None = 4, *, what: str = "annotation") -> np.ndarray:
-    """`read_table` on bytes already read (``path`` is only used in messages)."""
-    if not data.strip():
-        raise AnnotationError(f"empty {what} file", path)
-    # small files (attribute lines, first-frame boxes) parse faster in Python than through pandas' setup cost
-    out = _parse_fast(data, ncols) if len(data) > 4096 else None
-    if out is None:
-        out = _parse_slow(data, path, ncols, what)
-    return out
-
-
-def read_tables(paths: list[str | Path], ncols: int = 4) -> dict[str, np.ndarray]:
-    """Parse many well-formed tables in one tokenizer call (LaSOT's 280 files: one call instead of 280).
-
-    Returns ``{str(path): array}`` for the files it could parse in bulk; files that are missing, empty or unusual are
-    left out, so the caller reads them one by one with `read_table` and gets the precise error.
-    """
-    groups: dict[bool, list[tuple[str, bytes, int]]] = {True: [], False: []}
-    for p in paths:
-        try:
-            data = Path(p).read_bytes().rstrip()
-        except OSError:
-            continue
-        if not data or b"\n\n" in data or b"\n\r\n" in data:
-            continue
-        groups[b"," in data].append((str(p), data, data.count(b"\n") + 1))
-    out: dict[str, np.ndarray] = {}
-    for items in groups.values():
-        _bulk_parse(items, ncols, out)
-    return out
-
-
-def _bulk_parse(items: list[tuple[str, bytes, int]], ncols: int, out: dict[str, np.ndarray]) -> None:
-    """Parse the concatenation; when it fails, halve the group so one bad file does not slow down the others."""
-    if not items:
-        return
-    table = _parse_fast(b"\n".join(d for _, d, _ in items), ncols)
-    if table is not None and len(table) == sum(n for _, _, n in items):
-        start = 0
-        for p, _, n in items:
-            out[p] = table[start:start + n]
-            start += n
-        return
-    if len(items) > 1:  # something unusual in one of them: find it; the per-file reader reports it precisely
-        half = len(items) // 2
-        _bulk_parse(items[:half], ncols, out)
-        _bulk_parse(items[half:], ncols, out)
-
-
-def _parse_fast(data: bytes, ncols: int | None) -> np.ndarray | None:
-    """The C tokenizer of pandas on one delimiter; None when the text needs the careful path.
-
-    Measured on the 280 LaSOT test files (10 MB): 0.15 s, against 0.5 s for ``np.loadtxt`` and for a pure-numpy
-    byte parser. Its float conversion agrees with ``float()`` bit for bit on the tested decimals. Anything unusual
-    (NaN cells, ragged rows, blank lines, mixed delimiters, text) falls through to `_parse_slow`, which accepts the
-    valid cases and reports the first bad line.
-    """
-    import io
-
-    import pandas as pd
-
-    sep = "," if b"," in data else r"\s+"
-    try:
-        table = pd.read_csv(io.BytesIO(data), header=None, sep=sep, dtype=np.float64, engine="c",
-                            skip_blank_lines=False, comment=None, quoting=3).to_numpy()
-    except Exception:  # noqa: BLE001 - any tokenizer complaint means: take the careful path
-        return None
-    if table.ndim != 2 or table.size == 0 or np.isnan(table).any():
-        return None
-    if ncols is not None and table.shape[1] != ncols:
-        return None
-    return np.ascontiguousarray(table)
-
-
-def _parse_slow(data: bytes, path, ncols: int | None, what: str) -> np.ndarray:
-    text = data.decode("utf-8", errors="replace")
-    lines = text.split("\n")
-    while lines and not lines[-1].strip():
-        lines.pop()
-    rows: list[list[float]] = []
-    width = ncols
-    for i, line in enumerate(lines, start=1):
-        s = line.strip()
-        if not s:
-            raise AnnotationError(f"empty line in {what} file (every row must have {width or 'the same number of'} "
-                                  f"values)", path, i)
-        fields = _FIELD_SPLIT.split(s)
-        if "" in fields:
-            raise AnnotationError(f"empty field in '{s}'", path, i)
-        if width is None:
-            width = len(fields)
-        if len(fields) != width:
-            raise AnnotationError(f"expected {width} values, found {len(fields)}: '{s}'", path, i)
-        row = []
-        for j, f in enumerate(fields, start=1):
-            try:
-                row.append(float(f))
-            except ValueError:
-                raise AnnotationError(f"non-numeric value '{f}' in column {j}", path, i) from None
-        rows.append(row)
-    return np.asarray(rows, dtype=np.float64).reshape(len(rows), width or 0)
 
 
 def read_flags(path: str | Path, *, what: str = "flag", expected: int | None = None) -> np.ndarray:
@@ -429,6 +307,14 @@ class DatasetAdapter(Benchmark):
         if unknown:
             raise UserError(unknown_names_message(unknown, f"{self.benchmark_name} split '{self.split}'"))
         return out
+
+    def frames_not_found(self, problem: str, where) -> list[str]:
+        """What a reader does when a sequence's images are missing. Scoring needs the annotations only (option
+        ``annotations_only=True``, which evaluate/report/plot/leaderboard/export/validate pass): the sequence is then
+        annotation-only (``frames == []``). Running a tracker needs the images: `AnnotationError`."""
+        if parse_bool(self.options.get("annotations_only")):
+            return []
+        raise AnnotationError(problem, where)
 
     # -- shared behaviour
     def load(self) -> list[Sequence]:

@@ -91,12 +91,12 @@ class GOT10k(DatasetAdapter):
         gt = read_table(anno, 4, what="GOT-10k groundtruth")
         frames = list_images(seq_dir)
         if not frames:
-            raise AnnotationError("no images in the sequence folder", seq_dir)
+            frames = self.frames_not_found("no images in the sequence folder", seq_dir)
         notes: list[str] = []
         first_only = len(gt) == 1 and len(frames) > 1
         if first_only:
             notes.append("test-style annotation: the initial box only")
-        else:
+        elif frames:
             frames = align_frames(frames, len(gt), anno)
         meta: dict = {"benchmark": "got10k", "protocol": "got10k", "split": self.split, "annotation_file": str(anno),
                       "sequence_dir": str(seq_dir), "aliases": [], "notes": notes}

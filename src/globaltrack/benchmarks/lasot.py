@@ -124,10 +124,11 @@ class LaSOT(DatasetAdapter):
             img_dir = seq_dir / "img"
             n_img = count_images(img_dir)
             if n_img == 0:
-                raise AnnotationError("no images in the sequence's img/ folder", img_dir)
-            frames = numbered_frames(img_dir, 1, n_img, 8, "jpg")
-            frames = align_frames(frames, len(gt), gt_path, allow_more=True, notes=notes,
-                                  rule="the LaSOT toolkit evaluates the annotated length only")
+                frames = self.frames_not_found("no images in the sequence's img/ folder", img_dir)
+            else:
+                frames = numbered_frames(img_dir, 1, n_img, 8, "jpg")
+                frames = align_frames(frames, len(gt), gt_path, allow_more=True, notes=notes,
+                                      rule="the LaSOT toolkit evaluates the annotated length only")
             meta["sequence_dir"] = str(seq_dir)
         return Sequence(name, frames, gt, absent, attributes, meta)
 

@@ -31,7 +31,7 @@ from globaltrack._io import atomic_write_text
 from globaltrack.benchmarks import Benchmark, register_benchmark
 from globaltrack.errors import AnnotationError, UserError
 from globaltrack.sequence import Sequence
-from globaltrack.results.store import parse_boxes
+from globaltrack.textio import parse_numeric_table
 
 GENERATOR_VERSION = 1
 SPLITS = ("train", "test")
@@ -526,7 +526,7 @@ def _read_flags(path: Path, n: int) -> np.ndarray:
 
 def read_groundtruth(path: Path) -> np.ndarray:
     """The x,y,w,h rows of ``groundtruth.txt`` (errors name the file and line)."""
-    return parse_boxes(path.read_text(), path)
+    return parse_numeric_table(path.read_bytes(), path, 4)
 
 
 def read_instances(seq: Sequence) -> list[dict[str, Any]]:

@@ -74,8 +74,9 @@ class TLP(DatasetAdapter):
         img_dir = seq_dir / "img"
         n_img = count_images(img_dir)
         if n_img == 0:
-            raise AnnotationError("no images in the sequence's img/ folder", img_dir)
-        frames = align_frames(numbered_frames(img_dir, 1, n_img, 5, "jpg"), len(boxes), anno)
+            frames = self.frames_not_found("no images in the sequence's img/ folder", img_dir)
+        else:
+            frames = align_frames(numbered_frames(img_dir, 1, n_img, 5, "jpg"), len(boxes), anno)
         meta = {"benchmark": self.benchmark_name, "protocol": "tlp", "annotation_file": str(anno),
                 "sequence_dir": str(seq_dir), "aliases": [], "notes": notes, "tiny": len(boxes) == TINY_TLP_FRAMES}
         return Sequence(name, frames, boxes, lost, {}, meta)

@@ -142,8 +142,9 @@ class VOT(DatasetAdapter):
         img_dir = seq_dir / "color" if (seq_dir / "color").is_dir() else seq_dir
         frames = list_images(img_dir)
         if not frames:
-            raise AnnotationError("no images in color/ or beside groundtruth.txt", img_dir)
-        frames = align_frames(frames, len(boxes), anno)
+            frames = self.frames_not_found("no images in color/ or beside groundtruth.txt", img_dir)
+        else:
+            frames = align_frames(frames, len(boxes), anno)
         absent = np.isnan(boxes).any(axis=1)
         meta = {"benchmark": self.benchmark_name, "protocol": "vot-lt", "annotation_file": str(anno),
                 "sequence_dir": str(seq_dir), "region_kinds": kinds, "aliases": [], "notes": []}

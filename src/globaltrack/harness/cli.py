@@ -10,12 +10,15 @@ Each subcommand is a module in ``globaltrack.harness.commands`` that registers i
         def run(args) -> int: ...           # exit status; raise UserError for user mistakes
 
 Command modules import nothing heavy at module level, so ``globaltrack --help`` and ``evaluate`` start fast.
-User errors print one line (file, line, problem) and exit 2; ``--debug`` shows the traceback.
+User errors print one line (file, line, problem) and exit 2; ``--debug`` shows the traceback. Python warnings
+raised while a command runs (a partial dataset, a weights file loaded the unsafe way) print as one plain line,
+``globaltrack COMMAND: warning: MESSAGE``, not Python's file-and-source-line format.
 """
 from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 
 from globaltrack import __version__
 from globaltrack.errors import UserError
@@ -65,6 +68,15 @@ def parse_options(pairs) -> dict[str, str]:
     return opts
 
 
+def _plain_warning_printer(command: str):
+    """A `warnings.showwarning` that prints one line; library warnings (a deprecation inside numpy) included,
+    since a user can act on neither the file nor the source line Python's format shows."""
+    def show(message, category, filename, lineno, file=None, line=None):
+        text = " ".join(str(message).split())        # one line, whatever the message holds
+        print(f"globaltrack {command}: warning: {text}", file=file or sys.stderr)
+    return show
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="globaltrack",
@@ -89,7 +101,9 @@ def main(argv=None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args._run(args) or 0)
+        with warnings.catch_warnings():
+            warnings.showwarning = _plain_warning_printer(args.command)
+            return int(args._run(args) or 0)
     except UserError as err:
         if getattr(args, "debug", False):
             raise
@@ -98,6 +112,9 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:       # `globaltrack evaluate ... | head`: the reader left; nothing to report
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

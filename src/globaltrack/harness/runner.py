@@ -46,7 +46,8 @@ from globaltrack.harness import manifest as mf
 from globaltrack.harness.prefetch import FramePrefetcher
 from globaltrack.harness.progress import RunProgress, plural
 from globaltrack.harness.resume import content_key, discard, is_complete
-from globaltrack.results.store import MANIFEST, ResultStore, SequenceResult
+from globaltrack.results.store import (MANIFEST, ResultStore, SequenceResult, check_run_folder, run_provenance,
+                                       validate_run_name)
 from globaltrack.sequence import Sequence
 from globaltrack.trackers.base import Prediction, supports_batch
 
@@ -59,10 +60,16 @@ class TrackerSpec:
     """What a worker needs to build a tracker: the registry name, its options (strings from the CLI) and the
     factory itself (pickled by reference, so a worker process imports the module that registers it)."""
 
-    name: str
+    name: str                       # the run's name: its results folder (default: the tracker's name)
     options: dict[str, Any]
     factory: Callable[..., Any]
     diagnostic: bool = False
+    tracker: str = ""               # the registry name, when the run is named otherwise
+
+    @property
+    def provenance(self) -> dict[str, Any]:
+        """What a stored sequence was made under (`ResultStore.write`): `evaluate` refuses a folder that mixes them."""
+        return run_provenance(self.tracker or self.name, self.options)
 
     @property
     def batch(self) -> int:
@@ -299,6 +306,7 @@ def resolve_trackers(trackers: Iterable[tuple[str, dict[str, Any]] | str]) -> li
     for item in trackers:
         name, options = (item, {}) if isinstance(item, str) else (item[0], dict(item[1] or {}))
         entry = TRACKERS.get(name)
+        run_name = validate_run_name(str(options.pop("name", entry.name)))   # -t NAME:name=RUN, --name RUN
         check = entry.extra.get("available")
         # Availability is about the default set-up (e.g. "default weights missing"); options may supply what is
         # missing (--opt weights=PATH), and then the factory itself says whether it can work.
@@ -306,11 +314,11 @@ def resolve_trackers(trackers: Iterable[tuple[str, dict[str, Any]] | str]) -> li
             ok, why = check()
             if not ok:
                 raise UserError(f"tracker '{entry.name}' is not available here: {why}")
-        if any(s.name == entry.name for s in specs):
-            raise UserError(f"tracker '{entry.name}' is listed twice; its results folder would be shared "
-                            f"(run each option set with its own --results)")
-        specs.append(TrackerSpec(entry.name, {str(k): v for k, v in options.items()}, entry.factory,
-                                 bool(entry.extra.get("diagnostic", False))))
+        if any(s.name == run_name for s in specs):
+            raise UserError(f"run '{run_name}' is listed twice; its results folder would be shared "
+                            f"(name each option set: -t {entry.name}:KEY=VALUE,name=RUN)")
+        specs.append(TrackerSpec(run_name, {str(k): v for k, v in options.items()}, entry.factory,
+                                 bool(entry.extra.get("diagnostic", False)), entry.name))
     if not specs:
         raise UserError("no tracker given (--tracker NAME)")
     return specs
@@ -359,8 +367,9 @@ class _TrackerRun:
     def __init__(self, store: ResultStore, benchmark: str, spec: TrackerSpec, sequences: list[Sequence],
                  pending: set[str], run_info: dict[str, Any]):
         self.store, self.benchmark, self.spec = store, benchmark, spec
-        self.manifest = mf.new_manifest(spec.name, spec.options, benchmark, diagnostic=spec.diagnostic,
-                                        run=run_info)
+        self.manifest = mf.new_manifest(spec.tracker or spec.name, spec.options, benchmark,
+                                        diagnostic=spec.diagnostic, run=run_info)
+        self.manifest["name"] = spec.name
         names = {s.name for s in sequences}
         old = store.read_manifest(benchmark, spec.name)
         self.had_manifest = bool(old)
@@ -497,13 +506,16 @@ def run_trackers(trackers: list[tuple[str, dict]], sequences, benchmark: str, st
     run_info = {"jobs": jobs, "backend": backend, "scheduler": None if scheduler is None else str(scheduler),
                 "force": bool(force), "sequences": len(sequences)}
     for spec in specs:
+        if not force:
+            check_run_folder(store, benchmark, spec.name, spec.provenance)
+    for spec in specs:
         summary.done[spec.name], summary.skipped[spec.name], summary.failures[spec.name] = [], [], {}
         pending = set()
         for seq in sequences:
             if seq.name in broken:
                 pending.add(seq.name)
                 continue
-            key = content_key(spec.name, spec.options, seq)
+            key = content_key(spec.tracker or spec.name, spec.options, seq)
             if not force and is_complete(store, benchmark, spec.name, seq.name, key):
                 summary.skipped[spec.name].append(seq.name)
             else:
@@ -590,7 +602,7 @@ def _receive(outcome: SequenceOutcome, store: ResultStore, benchmark: str, keys:
         raise UserError(message, path, line) from cause
     if outcome.result is not None:
         store.write(benchmark, outcome.tracker, outcome.sequence, outcome.result,
-                    key=keys[(outcome.tracker, outcome.sequence)])
+                    key=keys[(outcome.tracker, outcome.sequence)], provenance=runs[outcome.tracker].spec.provenance)
         summary.done[outcome.tracker].append(outcome.sequence)
         summary.frames += outcome.frames
     else:

@@ -26,14 +26,18 @@ import numpy as np
 
 
 def parse_args(argv):
-    from globaltrack.harness.cli import parse_options
-
     parser = argparse.ArgumentParser(prog="python -m globaltrack.interop.trax_server",
                                      description="serve a registered globaltrack tracker over TraX (VOT toolkit)")
     parser.add_argument("tracker", help="registered tracker name (see `globaltrack trackers`)")
     parser.add_argument("--opt", action="append", default=[], metavar="KEY=VALUE", help="tracker option")
     args = parser.parse_args(argv)
-    return args.tracker, parse_options(args.opt)
+    options = {}
+    for pair in args.opt:     # KEY=VALUE, as `globaltrack run --opt` takes them (no import of the CLI: no cycle)
+        if "=" not in pair:
+            parser.error(f"--opt expects KEY=VALUE, got '{pair}'")
+        key, value = pair.split("=", 1)
+        options[key.strip()] = value.strip()
+    return args.tracker, options
 
 
 def _box_of(region) -> np.ndarray:

@@ -1,48 +1,11 @@
 """Curves over threshold grids and the scores derived from them (spec/metrics.md sections 0.4 and 10.4-10.6).
 
-Counting uses a sort and a binary search per sequence (O(N log N), not N x thresholds comparisons); NaN values fail
-every test, as they do in the toolkits' elementwise comparisons.
+Counting itself happens in `ope._segment_counts` (one pass over every frame); these turn the counted curves into
+the toolkits' scores.
 """
 from __future__ import annotations
 
 import numpy as np
-
-
-def _sorted_finite(values) -> np.ndarray:
-    v = np.sort(np.asarray(values, dtype=np.float64).ravel())
-    if v.size and np.isnan(v[-1]):          # NaNs sort last
-        v = v[: v.size - int(np.count_nonzero(np.isnan(v)))]
-    return v
-
-
-def count_above(values, thresholds, op: str = ">") -> np.ndarray:
-    """Number of values with ``value > thr`` (or ``>=``) for each threshold."""
-    s = _sorted_finite(values)
-    side = "right" if op == ">" else "left"
-    if op not in (">", ">="):
-        raise ValueError(op)
-    return s.size - np.searchsorted(s, thresholds, side=side)
-
-
-def count_below(values, thresholds, op: str = "<=") -> np.ndarray:
-    """Number of values with ``value <= thr`` (or ``<``) for each threshold."""
-    s = _sorted_finite(values)
-    if op not in ("<=", "<"):
-        raise ValueError(op)
-    return np.searchsorted(s, thresholds, side="right" if op == "<=" else "left")
-
-
-def success_curve(ious, thresholds, op: str = ">", denominator: int | None = None) -> np.ndarray:
-    """Fraction of frames whose IoU passes each threshold; ``denominator`` defaults to the number of values (frames
-    removed before the call but counted by the toolkit are passed through ``denominator``)."""
-    n = np.size(ious) if denominator is None else denominator
-    return count_above(ious, thresholds, op) / n if n else np.full(len(thresholds), np.nan)
-
-
-def precision_curve(errors, thresholds, denominator: int | None = None) -> np.ndarray:
-    """Fraction of frames whose centre error is <= each threshold."""
-    n = np.size(errors) if denominator is None else denominator
-    return count_below(errors, thresholds) / n if n else np.full(len(thresholds), np.nan)
 
 
 def curve_mean(curve) -> float:

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from globaltrack.metrics.ope import SequenceScore, overlaps
+from globaltrack.metrics.ope import SequenceScore, overlaps, rule_note
 from globaltrack.metrics.protocols import Protocol
 
 # -- OxUvA -------------------------------------------------------------------------------------------------------------
@@ -220,7 +220,8 @@ def votlt_sequence(protocol: Protocol, seq, boxes, scores, path="<result>") -> S
     boxes = np.asarray(boxes, float).reshape(-1, 4)
     notes = []
     if len(boxes) < n:
-        notes.append(f"{n - len(boxes)} missing result rows scored as empty predictions")
+        notes.append(rule_note("missing_rows_empty", n - len(boxes),
+                               f"{n - len(boxes)} missing result rows scored as empty predictions"))
         boxes = np.concatenate([boxes, np.full((n - len(boxes), 4), np.nan)])
     boxes = boxes[:n]
     conf = np.ones(n) if scores is None else np.asarray(scores, float)[:n]
@@ -257,6 +258,25 @@ def votlt_combine(protocol: Protocol, scores: list[SequenceScore]):
     i = int(np.argmax(F))
     res = {"f_score": float(F[i]), "lt_precision": float(P[i]), "lt_recall": float(R[i])}
     return res, {"pr": (R, P), "f_score": (th, F)}, []
+
+
+def votlt_per_sequence(protocol: Protocol, scores: list[SequenceScore]) -> dict[str, dict[str, float]]:
+    """Each sequence's precision, recall and F at the tracker's F-maximising threshold (the thresholds and the
+    operating point of `votlt_combine`), so that the per-sequence values explain the overall F."""
+    used = [s for s in scores if not s.excluded]
+    if not used:
+        return {}
+    allconf = np.concatenate([s.arrays["confidence"] for s in used])
+    th = pysot_thresholds(allconf, protocol.lt_resolution) if protocol.lt_thresholds == "pysot" else \
+        vot_thresholds(allconf, protocol.lt_resolution)
+    curves = [pr_curve(s.arrays["overlaps"], s.arrays["confidence"], int(s.sums["n_visible"]), th,
+                       gt_zero_at_neg_inf=protocol.lt_thresholds == "pysot") for s in used]
+    i = int(np.argmax(f_score(np.mean([c[0] for c in curves], axis=0), np.mean([c[1] for c in curves], axis=0))))
+    out = {}
+    for s, (P, R) in zip(used, curves):
+        out[s.name] = {"n_frames": float(s.denominator), "f_score": float(f_score(P[i:i + 1], R[i:i + 1])[0]),
+                       "lt_precision": float(P[i]), "lt_recall": float(R[i])}
+    return out
 
 
 # -- pytracking pooled precision / recall / F1 ----------------------------------------------------------------------

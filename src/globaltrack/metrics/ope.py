@@ -17,6 +17,23 @@ from globaltrack.metrics.protocols import Protocol
 CURVES = ("success", "precision", "norm_precision")
 
 
+class RuleNote(str):
+    """A note saying what one protocol rule did, and to how many rows or frames: reads as the plain sentence, and
+    carries ``rule`` and ``count`` so the JSON output counts each rule's effect without parsing sentences."""
+
+    rule: str = ""
+    count: int = 0
+
+    def __reduce__(self):            # keep rule and count through pickling (the evaluation cache)
+        return (rule_note, (self.rule, self.count, str(self)))
+
+
+def rule_note(rule: str, count: int, text: str) -> RuleNote:
+    note = RuleNote(text)
+    note.rule, note.count = rule, int(count)
+    return note
+
+
 @dataclass
 class SequenceScore:
     """What one sequence contributes: curve numerators over a shared denominator, pooled sums, notes."""
@@ -110,9 +127,11 @@ def align(protocol: Protocol, gt: np.ndarray, visible: np.ndarray, pred: np.ndar
         if start > 0:
             if len(pred) == len(gt):
                 pred = pred[start:]
-                notes.append(f"OPE starts at frame {start + 1}: {start} leading result rows dropped")
+                notes.append(rule_note("ope_start_rows_dropped", start,
+                                       f"OPE starts at frame {start + 1}: {start} leading result rows dropped"))
             else:
-                notes.append(f"OPE starts at frame {start + 1} (initOmit)")
+                notes.append(rule_note("ope_start_frames_skipped", start,
+                                       f"OPE starts at frame {start + 1} (initOmit)"))
             gt, visible, offset = gt[start:], visible[start:], start
     n_gt = len(gt)
     # Cheap whole-array checks first: most result files have no NaN and no empty box, and then nothing below runs.
@@ -127,11 +146,14 @@ def align(protocol: Protocol, gt: np.ndarray, visible: np.ndarray, pred: np.ndar
             raise AnnotationError("negative width or height in the results (pytracking: 'Invalid results')", path,
                                   _first_bad_line((pred[:, 2:] < 0).any(axis=1)))
     if any_nan:
-        notes.append(f"{int(np.isnan(pred).any(axis=1).sum())} result rows contain NaN")
+        n_nan = int(np.isnan(pred).any(axis=1).sum())
+        notes.append(rule_note("nan_rows", n_nan, f"{n_nan} result rows contain NaN"))
     if any_nonpos and protocol.carry_forward == "none":
         with np.errstate(invalid="ignore"):
             n_neg = int(((pred[:, 2] <= 0) | (pred[:, 3] <= 0)).sum())
-        notes.append(f"{n_neg} result rows have zero or negative width/height (scored as they are)")
+        notes.append(rule_note("nonpositive_size_rows", n_neg,
+                               f"{n_neg} result rows have zero or negative width/height "
+                                                                "(scored as they are)"))
     # Invalid predictions carried forward on the part aligned with the GT.
     if protocol.carry_forward in ("matlab", "pytracking") and (any_nan or any_nonpos):
         m = min(len(pred), n_gt)
@@ -144,7 +166,7 @@ def align(protocol: Protocol, gt: np.ndarray, visible: np.ndarray, pred: np.ndar
         fixed, k = _carry_forward(pred[:m], bad)
         if k:
             pred = np.concatenate([fixed, pred[m:]])
-            notes.append(f"{k} invalid result rows replaced by the previous box")
+            notes.append(rule_note("carried_forward_rows", k, f"{k} invalid result rows replaced by the previous box"))
     # Length rule.
     n = len(pred)
     if n != n_gt:
@@ -155,17 +177,20 @@ def align(protocol: Protocol, gt: np.ndarray, visible: np.ndarray, pred: np.ndar
                                   f"needs {need} ground-truth row)", path)
         if n > n_gt and rule != "truncate_both":
             pred = pred[:n_gt]
-            notes.append(f"{n - n_gt} extra result rows truncated")
+            notes.append(rule_note("extra_rows_truncated", n - n_gt, f"{n - n_gt} extra result rows truncated"))
         elif rule == "truncate_both":
             m = min(n, n_gt)
             pred, gt, visible = pred[:m], gt[:m], visible[:m]
-            notes.append(f"lengths differ ({n} vs {n_gt}): both truncated to {m}")
+            notes.append(rule_note("rows_truncated_both", abs(n - n_gt),
+                                   f"lengths differ ({n} vs {n_gt}): both truncated to {m}"))
         elif rule == "truncate_or_pad_zeros":
             pred = np.concatenate([pred, np.zeros((n_gt - n, 4))])
-            notes.append(f"{n_gt - n} missing result rows padded with zero boxes")
+            notes.append(rule_note("missing_rows_zero_padded", n_gt - n,
+                                   f"{n_gt - n} missing result rows padded with zero boxes"))
         elif rule == "pad_nan":
             pred = np.concatenate([pred, np.full((n_gt - n, 4), np.nan)])
-            notes.append(f"{n_gt - n} missing result rows counted as failures")
+            notes.append(rule_note("missing_rows_failed", n_gt - n,
+                                   f"{n_gt - n} missing result rows counted as failures"))
     if len(gt) and protocol.first_frame == "gt":
         pred = pred.copy()
         pred[0] = gt[0]
@@ -305,11 +330,15 @@ def score_sequences(protocol: Protocol, items) -> list[SequenceScore]:
     for j, (i, *_rest) in enumerate(parts):
         out = outs[i]
         if n_invalid[j]:
-            out.notes.append(f"{int(n_invalid[j])} frames with invalid ground truth ({protocol.valid_gt} rule)")
+            out.notes.append(rule_note("invalid_gt_frames", n_invalid[j],
+                                       f"{int(n_invalid[j])} frames with invalid ground truth "
+                                                                             f"({protocol.valid_gt} rule)"))
         if n_absent[j]:
-            out.notes.append(f"{int(n_absent[j])} absent frames counted as failures")
+            out.notes.append(rule_note("absent_frames_failed", n_absent[j],
+                                       f"{int(n_absent[j])} absent frames counted as failures"))
         if n_removed[j]:
-            out.notes.append(f"{int(n_removed[j])} frames removed from the denominator")
+            out.notes.append(rule_note("frames_removed_from_denominator", n_removed[j],
+                                       f"{int(n_removed[j])} frames removed from the denominator"))
         out.denominator = int(denominators[j])
         if protocol.curve_dtype != "float64":
             out.info["curve_dtype"] = protocol.curve_dtype

@@ -1,4 +1,4 @@
 """Reports: matplotlib plots (`plots`), tracker styles (`style`) and the self-contained HTML report (`html`).
 
-Reports consume `globaltrack.metrics.evaluation.Evaluation` objects and manifests; they never compute metrics.
+Reports consume `globaltrack.scoring.evaluation.Evaluation` objects and manifests; they never compute metrics.
 """

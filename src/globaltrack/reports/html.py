@@ -2,90 +2,55 @@
 viewable offline.
 
 Per benchmark: warnings (missing / failed sequences, protocol notes), a sortable leaderboard, the plots, the
-per-attribute and per-sequence tables, speed (tracker fps, run throughput, hardware from the manifests) and provenance
-(versions, tracker options, dates, protocol). Imported published results sit beside our runs and are marked
-"imported"; diagnostic trackers (static, oracle) are marked "diagnostic". A plot or manifest that cannot be produced
-becomes a visible warning in the page, never an exception.
+per-attribute and per-sequence tables, speed (tracker fps next to the command's throughput, hardware) and provenance
+(versions, tracker options, dates, protocol), read from the typed run manifest (`globaltrack.results.manifest`).
+Imported published results sit beside our runs and are marked "imported"; diagnostic trackers (static, oracle) are
+marked "diagnostic". A plot or manifest that cannot be produced becomes a visible warning in the page, never an
+exception.
+
+The page is a jinja2 template with autoescape (``templates/report.html.j2``); its CSS and JS are the files beside it.
+This module only builds the view model: plain dicts of already formatted text.
 """
 from __future__ import annotations
 
 import base64
 import datetime as _dt
-import html
 import json
 import math
 from pathlib import Path
 from typing import Any, Callable
 
 from globaltrack._io import atomic_write_text
-from globaltrack.metrics.evaluation import Evaluation
-from globaltrack.results.leaderboard import build_leaderboard, metric_label, primary_metric, ranked_trackers
+from globaltrack.errors import UserError
+from globaltrack.results.manifest import RunManifest, read_run_manifest
+from globaltrack.scoring import measures
+from globaltrack.scoring.evaluation import Evaluation
+from globaltrack.scoring.leaderboard import build_leaderboard, metric_label, primary_metric, ranked_trackers
 
-CSS = """
-body{font-family:-apple-system,"Segoe UI",Roboto,"DejaVu Sans",Arial,sans-serif;margin:0;color:#1d1d1f;
-background:#fafafa;line-height:1.4}
-header{background:#1f3b57;color:#fff;padding:14px 28px}header h1{margin:0;font-size:22px}
-header p{margin:4px 0 0;font-size:13px;opacity:.85}header code{background:#2d5075;color:#fff}
-nav{padding:6px 28px;background:#e8eef4;font-size:14px}nav a{margin-right:14px;color:#1f3b57}
-main{padding:8px 28px 40px}section.benchmark,section.evidence{background:#fff;border:1px solid #dde3ea;
-border-radius:6px;padding:8px 20px 16px;margin:18px 0}
-h2{color:#1f3b57;border-bottom:2px solid #e8eef4;padding-bottom:4px}h3{color:#33506e;margin-top:22px}
-table{border-collapse:collapse;font-size:13px;margin:6px 0 12px}th,td{border:1px solid #d6dde5;padding:3px 8px}
-th{background:#eef2f6;text-align:left}td.num{text-align:right;font-variant-numeric:tabular-nums}
-table.sortable th{cursor:pointer;user-select:none}table.sortable th:after{content:" \\2195";color:#9aa7b4}
-table.sortable th.asc:after{content:" \\2191";color:#1f3b57}table.sortable th.desc:after{content:" \\2193";color:#1f3b57}
-tr.diagnostic td{color:#777;font-style:italic}tr.imported td{background:#fbf8ee}td.best{font-weight:bold}
-.badge{display:inline-block;font-size:11px;padding:0 5px;border-radius:3px;margin-left:5px;font-style:normal}
-.badge.imported{background:#f3d98b;color:#5a4300}.badge.diagnostic{background:#ddd;color:#444}
-.warn{background:#fff4e5;border-left:4px solid #f0a030;padding:6px 12px;margin:6px 0;font-size:13px}
-.err{background:#fdecea;border-left:4px solid #d9534f;padding:6px 12px;margin:6px 0;font-size:13px}
-.plots{display:flex;flex-wrap:wrap;gap:14px}.plot{max-width:100%;overflow-x:auto}
-.plot svg,.plot img{max-width:100%;height:auto}
-details{margin:6px 0}summary{cursor:pointer;color:#1f3b57}
-.small{font-size:12px;color:#555}code{background:#f1f1f1;padding:0 3px}
-.scroll{max-height:520px;overflow:auto;display:inline-block;max-width:100%}
-"""
-
-# Click a header to sort; numbers sort by the raw value in data-v (empty = NaN, always last).
-JS = """
-(function(){
-  function key(cell){var v=cell.getAttribute('data-v');if(v===null){return cell.textContent.trim().toLowerCase();}
-    return v===''?null:parseFloat(v);}
-  function sortBy(table,col,th){
-    var body=table.tBodies[0];var rows=Array.prototype.slice.call(body.rows);
-    var numeric=th.getAttribute('data-type')==='num';
-    var dir=th.classList.contains(numeric?'desc':'asc')?(numeric?'asc':'desc'):(numeric?'desc':'asc');
-    Array.prototype.forEach.call(table.tHead.rows[0].cells,function(h){h.classList.remove('asc','desc');});
-    th.classList.add(dir);var sign=dir==='asc'?1:-1;
-    rows.sort(function(a,b){var x=key(a.cells[col]),y=key(b.cells[col]);
-      if(x===null&&y===null){return 0;}if(x===null){return 1;}if(y===null){return -1;}
-      return x<y?-sign:(x>y?sign:0);});
-    rows.forEach(function(r){body.appendChild(r);});
-  }
-  var tables=document.querySelectorAll('table.sortable');
-  Array.prototype.forEach.call(tables,function(t){
-    Array.prototype.forEach.call(t.tHead.rows[0].cells,function(th,i){
-      th.addEventListener('click',function(){sortBy(t,i,th);});});});
-})();
-"""
-
-esc = html.escape
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+# Machine fields worth a reader's attention, in this order (harness/manifest.py ``machine_info``).
+_HARDWARE_KEYS = ("gpus", "gpu", "cpu_model", "cpu", "cpu_cores", "cpu_cores_usable", "memory_gb", "hostname")
 
 
-def _num(v, scale: float = 100.0, digits: int = 1) -> tuple[str, str]:
-    """(display text, data-v) for a score; NaN/None shows '-' and sorts last."""
+# -- cells ----------------------------------------------------------------------------------------------------------
+def num_cell(v, scale: float = 100.0, digits: int = 1, best: bool = False, title: str = "") -> dict:
+    """A number: display text, raw value for sorting (empty: no value, sorts last)."""
     try:
         f = float(v)
     except (TypeError, ValueError):
-        return "-", ""
+        f = math.nan
     if math.isnan(f):
-        return "-", ""
-    return f"{f * scale:.{digits}f}", repr(f)
+        return {"text": "-", "v": "", "best": False, "title": title}
+    return {"text": f"{f * scale:.{digits}f}", "v": repr(f), "best": best, "title": title}
 
 
-def _td_num(v, scale=100.0, digits=1, best=False) -> str:
-    text, dv = _num(v, scale, digits)
-    return f'<td class="num{" best" if best else ""}" data-v="{dv}">{text}</td>'
+def measure_cell(key: str, v, best: bool = False) -> dict:
+    m = measures.measure(key)
+    return num_cell(v, m.scale, m.digits, best)
+
+
+def text_cell(text: Any, *, small: bool = False, imported: bool = False, diagnostic: bool = False) -> dict:
+    return {"text": _obj(text), "v": None, "small": small, "imported": imported, "diagnostic": diagnostic}
 
 
 def _obj(v: Any) -> str:
@@ -99,27 +64,206 @@ def _obj(v: Any) -> str:
     return str(v)
 
 
-def _first(d: dict, *keys, default=None):
-    for k in keys:
-        if isinstance(d, dict) and d.get(k) not in (None, ""):
-            return d[k]
-    return default
-
-
-# Machine fields worth a reader's attention, in this order (harness/manifest.py ``machine_info``).
-_HARDWARE_KEYS = ("gpus", "gpu", "cpu_model", "cpu", "cpu_cores", "cpu_cores_usable", "memory_gb", "hostname")
-
-
-def _hardware(machine: Any) -> Any:
-    if not isinstance(machine, dict):
-        return machine
+def _hardware(machine: dict) -> Any:
     picked = {k: machine[k] for k in _HARDWARE_KEYS if machine.get(k) not in (None, "", [], {})}
     return picked or machine
 
 
-def _badges(imported: bool, diagnostic: bool) -> str:
-    return ((' <span class="badge imported">imported</span>' if imported else "")
-            + (' <span class="badge diagnostic">diagnostic</span>' if diagnostic else ""))
+def _table(cls: str, headers: list[tuple[str, bool]], rows: list[dict]) -> dict:
+    return {"cls": cls, "headers": headers, "rows": rows}
+
+
+# -- one benchmark ---------------------------------------------------------------------------------------------------
+class _Benchmark:
+    """Everything the report shows about one evaluation, gathered defensively."""
+
+    def __init__(self, ev: Evaluation, results_root: Path):
+        self.ev = ev
+        self.warnings: list[str] = []
+        self.runs: dict[str, RunManifest | None] = {}
+        self.imported: dict[str, dict] = {}
+        for name in ev.trackers:
+            d = results_root / ev.benchmark / name
+            try:
+                self.runs[name] = read_run_manifest(d)
+            except UserError as err:        # "<path>: unreadable run manifest (...)"
+                self.warnings.append(str(err))
+                self.runs[name] = None
+            self.imported[name] = _read_json(d / "imported.json", self.warnings)
+
+    def badges(self, name: str) -> dict:
+        run = self.runs.get(name)
+        return {"imported": bool(self.ev.trackers[name].imported or self.imported.get(name)),
+                "diagnostic": bool(self.ev.trackers[name].diagnostic or (run is not None and run.diagnostic))}
+
+    def name_cell(self, name: str) -> dict:
+        return text_cell(name, **self.badges(name))
+
+    # -- sections ------------------------------------------------------------------------------------------------
+    def problems(self) -> tuple[list[dict], list[dict]]:
+        ev, missing, failed = self.ev, [], []
+        for name in ranked_trackers(ev):
+            t = ev.trackers[name]
+            run = self.runs.get(name)
+            reasons = run.failures if run is not None else {}
+            names = list(dict.fromkeys(list(t.failed) + list(reasons)))
+            if t.missing:
+                shown = ", ".join(t.missing[:12]) + (f" ... (+{len(t.missing) - 12})" if len(t.missing) > 12 else "")
+                missing.append({"tracker": name, "count": len(t.missing), "total": len(ev.sequences) or "?",
+                                "shown": shown})
+            if names:
+                items = [s + (f" ({reasons[s]})" if reasons.get(s) else "") for s in names[:12]]
+                more = f" ... (+{len(names) - 12})" if len(names) > 12 else ""
+                failed.append({"tracker": name, "count": len(names), "shown": ", ".join(items) + more})
+        return missing, failed
+
+    def leaderboard(self) -> dict | None:
+        board = build_leaderboard(self.ev)
+        if not board.rows:
+            return None
+        headers = [("#", True), ("Tracker", False)] + [(metric_label(m), True) for m in board.metrics] + \
+                  [("missing", True), ("failed", True)]
+        best = {m: board.best(m) for m in board.metrics}
+        rows = []
+        for r in board.rows:
+            name = r["tracker"]
+            badges = self.badges(name)
+            cells = [num_cell(r["rank"], 1.0, 0) if r["rank"] is not None else num_cell(None), self.name_cell(name)]
+            cells += [measure_cell(m, r[m], best=best[m] is not None and r[m] == best[m] and not badges["diagnostic"])
+                      for m in board.metrics]
+            cells += [num_cell(r["missing"], 1.0, 0), num_cell(r["failed"], 1.0, 0)]
+            rows.append({"cls": " ".join(c for c in ("imported", "diagnostic") if badges[c]), "cells": cells})
+        return {"primary": metric_label(board.primary) if board.primary else "-",
+                "table": _table("leaderboard", headers, rows)}
+
+    def plots(self) -> tuple[list[dict], list[str]]:
+        from globaltrack.reports import plots
+
+        ev = self.ev
+        makers: list[tuple[str, Callable]] = []
+        notes: list[str] = []
+        has = lambda key: any(key in t.curves for t in ev.trackers.values())  # noqa: E731
+        for curve in ("success", "precision", "norm_precision"):
+            if has(curve):
+                makers.append((curve, lambda c=curve: plots.plot_curves(ev, c)))
+        have, lack = plots.tpr_tnr_points(ev)
+        if have:
+            makers.append(("tpr_tnr", lambda: plots.plot_tpr_tnr(ev)))
+        if ev.protocol_fields.get("family", "oxuva" if have else None) == "oxuva" and lack:
+            notes.append(f"TPR/TNR plane: {len(lack)} trackers have no point (presence unknown: no absence labels "
+                         f"for these sequences): {', '.join(lack[:10])}" + (" ..." if len(lack) > 10 else ""))
+        if has("pr"):
+            makers.append(("pr", lambda: plots.plot_pr(ev)))
+        if has("f_score"):
+            makers.append(("f_threshold", lambda: plots.plot_f_threshold(ev)))
+        if any(t.per_attribute for t in ev.trackers.values()):
+            makers.append(("attributes", lambda: plots.plot_attributes(ev)))
+        if any(t.per_sequence for t in ev.trackers.values()):
+            makers.append(("heatmap", lambda: plots.plot_heatmap(ev)))
+        out = []
+        for kind, make in makers:
+            try:
+                out.append({"kind": kind, "svg": plots.figure_svg(make())})
+            except Exception as err:  # noqa: BLE001 - a broken curve must not take the whole report down
+                out.append({"kind": kind, "svg": None, "error": f"{type(err).__name__}: {err}"})
+        return out, notes
+
+    def attributes(self) -> dict | None:
+        ev = self.ev
+        metric = primary_metric(ev) or "auc"
+        names = [n for n in ranked_trackers(ev) if ev.trackers[n].per_attribute]
+        if not names:
+            return None
+        attrs: list[str] = []
+        for n in names:
+            attrs += [a for a in ev.trackers[n].per_attribute if a not in attrs]
+        rows = [{"cells": [self.name_cell(n)] + [measure_cell(metric, ev.trackers[n].per_attribute.get(a, {})
+                                                              .get(metric)) for a in attrs]} for n in names]
+        return {"label": metric_label(metric),
+                "table": _table("attributes", [("Tracker", False)] + [(a, True) for a in attrs], rows)}
+
+    def sequences(self) -> dict | None:
+        from globaltrack.reports.plots import sequence_metric
+
+        ev = self.ev
+        names = [n for n in ranked_trackers(ev) if ev.trackers[n].per_sequence]
+        if not names:
+            return None
+        metric = sequence_metric(ev)
+        seqs = list(ev.sequences) or sorted({s for n in names for s in ev.trackers[n].per_sequence})
+        rows = []
+        for s in seqs:
+            cells = [text_cell(s)]
+            for n in names:
+                t = ev.trackers[n]
+                if s in t.per_sequence:
+                    cells.append(measure_cell(metric, t.per_sequence[s].get(metric)))
+                else:
+                    why = "failed" if s in t.failed else "missing"
+                    cells.append({"text": why, "v": "", "title": why})
+            rows.append({"cells": cells})
+        return {"label": metric_label(metric), "open": len(seqs) <= 40, "n_sequences": len(seqs),
+                "n_trackers": len(names),
+                "table": _table("sequences", [("Sequence", False)] + [(n, True) for n in names], rows)}
+
+    def speed(self) -> dict:
+        rows = []
+        for n in ranked_trackers(self.ev):
+            run = self.runs.get(n)
+            fps = None
+            if run is not None:
+                fps = run.tracker_fps if run.tracker_fps is not None else run.fps
+            if fps is None:
+                fps = self.ev.trackers[n].scores.get("fps")      # the protocol's own speed (got10k time files)
+            rows.append({"cells": [
+                self.name_cell(n), num_cell(fps, 1.0, 1),
+                num_cell(run.throughput_fps if run else None, 1.0, 1),
+                num_cell(run.tracker_seconds if run else None, 1.0, 1),
+                num_cell(run.tracker_frames if run else None, 1.0, 0),
+                text_cell(_hardware(run.machine) if run else None, small=True)]})
+        return _table("speed", [("Tracker", False), ("tracker fps", True), ("command throughput (fps)", True),
+                                ("tracker time (s)", True), ("frames timed", True), ("hardware", False)], rows)
+
+    def provenance(self) -> dict:
+        rows = []
+        for n in ranked_trackers(self.ev):
+            run, imp = self.runs.get(n), self.imported.get(n, {})
+            source = _obj(imp) if imp else ("imported" if self.ev.trackers[n].imported else "our run")
+            versions, options, start, end = {}, None, None, None
+            if run is not None:
+                versions = {k: v for k, v in (("globaltrack", run.package_version), ("commit", run.git_commit)) if v}
+                versions.update(run.libraries)
+                options = ({"tracker": run.tracker} if run.tracker != run.name else {}) | run.options
+                start = run.started
+                end = (run.finished or "-") + (f" ({run.status})" if run.status else "")
+            rows.append({"cells": [self.name_cell(n), text_cell(source, small=True), text_cell(options, small=True),
+                                   text_cell(versions, small=True), text_cell(start, small=True),
+                                   text_cell(end, small=True)]})
+        return _table("provenance", [("Tracker", False), ("source", False), ("options", False), ("versions", False),
+                                     ("start", False), ("end", False)], rows)
+
+    def view(self) -> dict:
+        ev = self.ev
+        out: dict[str, Any] = {"name": ev.benchmark, "protocol": ev.protocol, "n_sequences": len(ev.sequences),
+                               "n_trackers": len(ev.trackers), "errors": [], "missing": [], "failed": [],
+                               "leaderboard": None, "plots": [], "plot_notes": [], "attributes": None,
+                               "sequences": None, "speed": _table("speed", [], []),
+                               "provenance": _table("provenance", [], [])}
+        sections = (("problems", lambda: dict(zip(("missing", "failed"), self.problems()))),
+                    ("leaderboard", lambda: {"leaderboard": self.leaderboard()}),
+                    ("plots", lambda: dict(zip(("plots", "plot_notes"), self.plots()))),
+                    ("attributes", lambda: {"attributes": self.attributes()}),
+                    ("sequences", lambda: {"sequences": self.sequences()}),
+                    ("speed", lambda: {"speed": self.speed()}),
+                    ("provenance", lambda: {"provenance": self.provenance()}))
+        for title, build in sections:
+            try:
+                out.update(build())
+            except Exception as err:  # noqa: BLE001 - keep the rest of the report
+                out["errors"].append(f"{title} failed: {type(err).__name__}: {err}")
+        out["warnings"] = list(self.warnings)
+        out["notes"] = [(n, str(note)) for n in ev.trackers for note in ev.trackers[n].notes]
+        return out
 
 
 def _read_json(path: Path, warnings: list[str]) -> dict:
@@ -133,224 +277,9 @@ def _read_json(path: Path, warnings: list[str]) -> dict:
         return {}
 
 
-class _Benchmark:
-    """Everything the report shows about one evaluation, gathered defensively."""
-
-    def __init__(self, ev: Evaluation, results_root: Path):
-        self.ev = ev
-        self.warnings: list[str] = []
-        self.manifests: dict[str, dict] = {}
-        self.imported: dict[str, dict] = {}
-        for name in ev.trackers:
-            d = results_root / ev.benchmark / name
-            self.manifests[name] = _read_json(d / "manifest.json", self.warnings)
-            self.imported[name] = _read_json(d / "imported.json", self.warnings)
-
-    def is_imported(self, name: str) -> bool:
-        return bool(self.ev.trackers[name].imported or self.imported.get(name))
-
-    def is_diagnostic(self, name: str) -> bool:
-        return bool(self.ev.trackers[name].diagnostic or self.manifests.get(name, {}).get("diagnostic"))
-
-
-def _sortable(headers: list[tuple[str, bool]], rows: list[str], cls: str = "") -> str:
-    ths = "".join(f'<th data-type="{"num" if num else "text"}">{esc(h)}</th>' for h, num in headers)
-    return (f'<table class="sortable {cls}"><thead><tr>{ths}</tr></thead><tbody>' + "".join(rows)
-            + "</tbody></table>")
-
-
-def _warnings_html(b: _Benchmark) -> str:
-    ev = b.ev
-    out = []
-    for name in ranked_trackers(ev):
-        t = ev.trackers[name]
-        failures = b.manifests.get(name, {}).get("failures") or {}
-        failed = list(dict.fromkeys(list(t.failed) + (list(failures) if isinstance(failures, dict) else [])))
-        if t.missing:
-            shown = ", ".join(t.missing[:12]) + (f" ... (+{len(t.missing) - 12})" if len(t.missing) > 12 else "")
-            out.append(f'<div class="warn"><b>{esc(name)}</b>: {len(t.missing)} of {len(ev.sequences) or "?"} '
-                       f'sequences have no result: {esc(shown)}</div>')
-        if failed:
-            items = []
-            for s in failed[:12]:
-                reason = failures.get(s) if isinstance(failures, dict) else None
-                items.append(esc(s) + (f" ({esc(str(reason))})" if reason else ""))
-            more = f" ... (+{len(failed) - 12})" if len(failed) > 12 else ""
-            out.append(f'<div class="err"><b>{esc(name)}</b>: {len(failed)} sequences failed during the run: '
-                       f'{", ".join(items)}{more}</div>')
-    for w in b.warnings:
-        out.append(f'<div class="warn">{esc(w)}</div>')
-    notes = [(n, note) for n in ev.trackers for note in ev.trackers[n].notes]
-    if notes:
-        lis = "".join(f"<li><b>{esc(n)}</b>: {esc(note)}</li>" for n, note in notes[:500])
-        out.append(f"<details><summary>{len(notes)} protocol notes (what the protocol did to the results)"
-                   f"</summary><ul class=\"small\">{lis}</ul></details>")
-    return "".join(out)
-
-
-def _leaderboard_html(b: _Benchmark) -> str:
-    board = build_leaderboard(b.ev)
-    if not board.rows:
-        return '<div class="warn">No tracker results for this benchmark.</div>'
-    headers = [("#", True), ("Tracker", False)] + [(metric_label(m), True) for m in board.metrics] + \
-              [("missing", True), ("failed", True)]
-    best = {m: board.best(m) for m in board.metrics}
-    rows = []
-    for r in board.rows:
-        name = r["tracker"]
-        imp, diag = b.is_imported(name), b.is_diagnostic(name)
-        cls = " ".join(c for c, on in (("imported", imp), ("diagnostic", diag)) if on)
-        cells = [f'<td class="num" data-v="{r["rank"] if r["rank"] is not None else ""}">{r["rank"] or "-"}</td>',
-                 f"<td>{esc(name)}{_badges(imp, diag)}</td>"]
-        for m in board.metrics:
-            scale = 1.0 if m == "fps" else 100.0
-            cells.append(_td_num(r[m], scale, 1, best=best[m] is not None and r[m] == best[m] and not diag))
-        cells.append(f'<td class="num" data-v="{r["missing"]}">{r["missing"]}</td>')
-        cells.append(f'<td class="num" data-v="{r["failed"]}">{r["failed"]}</td>')
-        rows.append(f'<tr class="{cls}">' + "".join(cells) + "</tr>")
-    primary = metric_label(board.primary) if board.primary else "-"
-    return (f'<p class="small">Ranked by {esc(primary)} (scores x100; click a column to sort). '
-            f'Best non-diagnostic value in bold.</p>' + _sortable(headers, rows, "leaderboard"))
-
-
-def _plots_html(b: _Benchmark) -> str:
-    from globaltrack.reports import plots
-
-    ev = b.ev
-    makers: list[tuple[str, Callable]] = []
-    has = lambda key: any(key in t.curves for t in ev.trackers.values())  # noqa: E731
-    for curve in ("success", "precision", "norm_precision"):
-        if has(curve):
-            makers.append((curve, lambda c=curve: plots.plot_curves(ev, c)))
-    if any("tpr" in t.scores and "tnr" in t.scores for t in ev.trackers.values()):
-        makers.append(("tpr_tnr", lambda: plots.plot_tpr_tnr(ev)))
-    if any(t.per_attribute for t in ev.trackers.values()):
-        makers.append(("attributes", lambda: plots.plot_attributes(ev)))
-    if any(t.per_sequence for t in ev.trackers.values()):
-        makers.append(("heatmap", lambda: plots.plot_heatmap(ev)))
-    out = []
-    for kind, make in makers:
-        try:
-            out.append(f'<div class="plot" data-kind="{kind}">{plots.figure_svg(make())}</div>')
-        except Exception as err:  # a broken curve must not take the whole report down
-            out.append(f'<div class="err">Plot "{kind}" could not be drawn: {esc(type(err).__name__)}: '
-                       f'{esc(str(err))}</div>')
-    return '<div class="plots">' + "".join(out) + "</div>" if out else ""
-
-
-def _attribute_html(b: _Benchmark) -> str:
-    ev = b.ev
-    metric = primary_metric(ev) or "auc"
-    names = [n for n in ranked_trackers(ev) if ev.trackers[n].per_attribute]
-    if not names:
-        return ""
-    attrs: list[str] = []
-    for n in names:
-        attrs += [a for a in ev.trackers[n].per_attribute if a not in attrs]
-    rows = []
-    for n in names:
-        pa = ev.trackers[n].per_attribute
-        rows.append(f"<tr><td>{esc(n)}{_badges(b.is_imported(n), b.is_diagnostic(n))}</td>"
-                    + "".join(_td_num(pa.get(a, {}).get(metric)) for a in attrs) + "</tr>")
-    return (f"<h3>Per attribute ({esc(metric_label(metric))} x100)</h3><div class=\"scroll\">"
-            + _sortable([("Tracker", False)] + [(a, True) for a in attrs], rows, "attributes") + "</div>")
-
-
-def _sequence_html(b: _Benchmark) -> str:
-    ev = b.ev
-    names = [n for n in ranked_trackers(ev) if ev.trackers[n].per_sequence]
-    if not names:
-        return ""
-    metric = "auc" if any("auc" in s for n in names for s in ev.trackers[n].per_sequence.values()) \
-        else (primary_metric(ev) or "auc")
-    seqs = list(ev.sequences) or sorted({s for n in names for s in ev.trackers[n].per_sequence})
-    rows = []
-    for s in seqs:
-        cells = []
-        for n in names:
-            t = ev.trackers[n]
-            if s in t.per_sequence:
-                cells.append(_td_num(t.per_sequence[s].get(metric)))
-            else:
-                why = "failed" if s in t.failed else "missing"
-                cells.append(f'<td class="num" data-v="" title="{why}">{why}</td>')
-        rows.append(f"<tr><td>{esc(s)}</td>" + "".join(cells) + "</tr>")
-    table = _sortable([("Sequence", False)] + [(n, True) for n in names], rows, "sequences")
-    return (f"<h3>Per sequence ({esc(metric_label(metric))} x100)</h3><details{' open' if len(seqs) <= 40 else ''}>"
-            f"<summary>{len(seqs)} sequences x {len(names)} trackers</summary><div class=\"scroll\">{table}</div>"
-            "</details>")
-
-
-def _speed_html(b: _Benchmark) -> str:
-    rows = []
-    for n in ranked_trackers(b.ev):
-        m = b.manifests.get(n, {})
-        speed = m.get("speed") if isinstance(m.get("speed"), dict) else {}
-        fps = _first(speed, "fps", default=_first(m, "fps"))
-        own = _first(speed, "tracker_fps")  # frames / seconds inside init+update over all finished sequences
-        thr = _first(speed, "throughput_fps", "throughput", default=_first(m, "throughput_fps"))
-        if fps is None and "fps" in b.ev.trackers[n].scores:
-            fps = b.ev.trackers[n].scores["fps"]
-        hardware = _first(speed, "hardware") or _hardware(_first(m, "machine", "hardware", "host"))
-        per_seq = _first(speed, "per_sequence", "sequences", default=_first(m, "per_sequence_fps", "sequence_fps"))
-        nseq = len(per_seq) if isinstance(per_seq, dict) else None
-        rows.append(f"<tr><td>{esc(n)}{_badges(b.is_imported(n), b.is_diagnostic(n))}</td>"
-                    + _td_num(own, 1.0, 1) + _td_num(fps, 1.0, 1) + _td_num(thr, 1.0, 1)
-                    + f'<td class="num" data-v="{nseq if nseq is not None else ""}">{nseq if nseq is not None else "-"}'
-                      f"</td><td class=\"small\">{esc(_obj(hardware))}</td></tr>")
-    return ("<h3>Speed</h3><p class=\"small\">Tracker frames/s: frames over the seconds spent inside the tracker "
-            "(<code>init</code>, <code>update</code>, <code>track_batch</code>) on every finished sequence, across "
-            "resumes; mean sequence fps: per-sequence <code>update</code> speeds averaged, as the got10k toolkit "
-            "reports it; throughput: frames per wall-clock second of the last command (all trackers, all workers)."
-            "</p>"
-            + _sortable([("Tracker", False), ("tracker frames/s", True), ("mean sequence fps", True),
-                         ("command throughput (fps)", True),
-                         ("sequences timed", True), ("hardware", False)], rows, "speed"))
-
-
-def _provenance_html(b: _Benchmark) -> str:
-    rows = []
-    for n in ranked_trackers(b.ev):
-        m, imp = b.manifests.get(n, {}), b.imported.get(n, {})
-        source = _obj(imp) if imp else ("imported" if b.ev.trackers[n].imported else "our run")
-        options = _first(m, "options", "tracker_options")
-        versions = {k: v for k, v in (("globaltrack", _first(m, "package_version")),
-                                      ("commit", _first(m, "git_commit"))) if v}
-        versions.update(_first(m, "versions", "libraries", default={}) or {})
-        start = _first(m, "start", "started", "start_time")
-        end = _first(m, "end", "finished", "end_time")
-        status = m.get("status")
-        rows.append(f"<tr><td>{esc(n)}{_badges(b.is_imported(n), b.is_diagnostic(n))}</td>"
-                    f"<td class=\"small\">{esc(source)}</td><td class=\"small\">{esc(_obj(options))}</td>"
-                    f"<td class=\"small\">{esc(_obj(versions))}</td><td class=\"small\">{esc(_obj(start))}</td>"
-                    f"<td class=\"small\">{esc(_obj(end))}{esc(f' ({status})' if status else '')}</td></tr>")
-    return (f"<h3>Provenance</h3><p class=\"small\">Protocol: <code>{esc(b.ev.protocol)}</code>.</p>"
-            + _sortable([("Tracker", False), ("source", False), ("options", False), ("versions", False),
-                         ("start", False), ("end", False)], rows, "provenance"))
-
-
-def _benchmark_html(b: _Benchmark) -> str:
-    ev = b.ev
-    parts = [f'<section class="benchmark" id="bench-{esc(ev.benchmark)}"><h2>{esc(ev.benchmark)}</h2>',
-             f'<p class="small">Protocol <code>{esc(ev.protocol)}</code>; {len(ev.sequences)} sequences; '
-             f"{len(ev.trackers)} trackers.</p>"]
-    for title, render in (("", _warnings_html), ("Leaderboard", _leaderboard_html), ("Plots", _plots_html),
-                          ("", _attribute_html), ("", _sequence_html), ("", _speed_html), ("", _provenance_html)):
-        try:
-            body = render(b)
-        except Exception as err:  # keep the rest of the report
-            body = f'<div class="err">{esc(title or render.__name__)} failed: {esc(type(err).__name__)}: ' \
-                   f'{esc(str(err))}</div>'
-        if body:
-            parts.append((f"<h3>{esc(title)}</h3>" if title else "") + body)
-    parts.append("</section>")
-    return "".join(parts)
-
-
-def _evidence_html(evidence: dict) -> str:
-    parts = ['<section class="evidence" id="evidence"><h2>Evidence</h2>']
-    for note in evidence.get("notes") or []:
-        parts.append(f"<p>{esc(str(note))}</p>")
+# -- evidence --------------------------------------------------------------------------------------------------------
+def _evidence_view(evidence: dict) -> dict:
+    tables = []
     for title, table in (evidence.get("tables") or {}).items():
         rows = list(table.items()) if isinstance(table, dict) else []
         cols: list[str] = []
@@ -358,30 +287,39 @@ def _evidence_html(evidence: dict) -> str:
             cols += [c for c in (r or {}) if c not in cols]
         body = []
         for name, r in rows:
-            cells = []
+            cells = [text_cell(str(name))]
             for c in cols:
                 v = (r or {}).get(c)
                 if isinstance(v, (int, float)) and not isinstance(v, bool):
-                    text = "-" if (isinstance(v, float) and math.isnan(v)) else f"{v:.6g}"
-                    cells.append(f'<td class="num" data-v="{"" if text == "-" else repr(float(v))}">{text}</td>')
+                    cell = num_cell(v, 1.0, 0)
+                    if cell["v"]:
+                        cell["text"] = f"{v:.6g}"
+                    cells.append(cell)
                 else:
-                    cells.append(f"<td>{esc(_obj(v))}</td>")
-            body.append(f"<tr><td>{esc(str(name))}</td>{''.join(cells)}</tr>")
-        parts.append(f"<h3>{esc(str(title))}</h3>"
-                     + _sortable([("", False)] + [(str(c), True) for c in cols], body, "evidence"))
+                    cells.append(text_cell(v))
+            body.append({"cells": cells})
+        tables.append({"title": str(title), "table": _table("evidence", [("", False)] + [(str(c), True)
+                                                                                       for c in cols], body)})
+    figures = []
     for caption, path in (evidence.get("figures") or {}).items():
         p = Path(path)
         try:
             data = base64.b64encode(p.read_bytes()).decode("ascii")
         except OSError as err:
-            parts.append(f'<div class="warn">Figure "{esc(str(caption))}": {esc(str(p))} unreadable ({esc(str(err))})'
-                         "</div>")
+            figures.append({"caption": str(caption), "path": str(p), "error": str(err), "data": None})
             continue
-        mime = "image/svg+xml" if p.suffix.lower() == ".svg" else "image/png"
-        parts.append(f'<figure class="plot"><img alt="{esc(str(caption))}" src="data:{mime};base64,{data}">'
-                     f"<figcaption>{esc(str(caption))}</figcaption></figure>")
-    parts.append("</section>")
-    return "".join(parts)
+        figures.append({"caption": str(caption), "data": data,
+                        "mime": "image/svg+xml" if p.suffix.lower() == ".svg" else "image/png"})
+    return {"notes": [str(n) for n in evidence.get("notes") or []], "tables": tables, "figures": figures}
+
+
+# -- the page --------------------------------------------------------------------------------------------------------
+def _environment():
+    import jinja2
+
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+                              autoescape=jinja2.select_autoescape(["html", "j2"], default_for_string=True),
+                              trim_blocks=False, lstrip_blocks=False)
 
 
 def render_report(evaluations: list[Evaluation], *, results_root: str | Path = "results",
@@ -389,22 +327,15 @@ def render_report(evaluations: list[Evaluation], *, results_root: str | Path = "
     from globaltrack import __version__
 
     root = Path(results_root)
-    benches = [_Benchmark(ev, root) for ev in evaluations]
-    now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    nav = "".join(f'<a href="#bench-{esc(b.ev.benchmark)}">{esc(b.ev.benchmark)}</a>' for b in benches)
-    if evidence:
-        nav += '<a href="#evidence">evidence</a>'
-    body = "".join(_benchmark_html(b) for b in benches)
-    if not benches:
-        body = '<div class="warn">No evaluations to report.</div>'
-    if evidence:
-        body += _evidence_html(evidence)
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-            f"<title>{esc(title)}</title><style>{CSS}</style></head><body>"
-            f"<header><h1>{esc(title)}</h1><p>globaltrack {esc(__version__)}; generated {now}; "
-            f"results from <code>{esc(str(root))}</code></p></header><nav>{nav}</nav><main>{body}</main>"
-            f"<script>{JS}</script></body></html>\n")
+    env = _environment()
+    page = {
+        "title": title, "version": __version__, "results_root": str(root),
+        "generated": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "benchmarks": [_Benchmark(ev, root).view() for ev in evaluations],
+        "evidence": _evidence_view(evidence) if evidence else None,
+        "css": (TEMPLATES / "report.css").read_text(), "js": (TEMPLATES / "report.js").read_text(),
+    }
+    return env.get_template("report.html.j2").render(**page) + "\n"
 
 
 def write_report(evaluations: list[Evaluation], out_path, *, results_root="results", title="globaltrack report",

@@ -8,7 +8,9 @@ Conventions followed:
 - success / precision / normalised-precision plots: one curve per tracker, legend ``NAME [score]`` ranked by the
   score (pysot-toolkit ``draw_success_precision``; OTB/LaSOT MATLAB ``plot_draw_save.m``), axes 0-1 / 0-50 px /
   0-0.5;
-- OxUvA: TPR (y) against TNR (x) with iso-curves of MaxGM (oxuva ``tools/analyze.py`` ``_plot_level_sets``);
+- OxUvA: TPR (y) against TNR (x) with iso-curves of MaxGM (oxuva ``tools/analyze.py`` ``_plot_level_sets``), drawn
+  only for trackers whose TPR and TNR are defined (presence labels known);
+- VOT long-term: tracking precision against recall, and F against the confidence threshold (VOT toolkit);
 - AR@k: recall of the top-k proposals against k, log-scaled x (GlobalTrack paper, Figures 4-5).
 """
 from __future__ import annotations
@@ -24,9 +26,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from globaltrack._io import atomic_write_bytes
-from globaltrack.metrics.evaluation import Evaluation
+from globaltrack.scoring.evaluation import Evaluation
 from globaltrack.reports.style import LINE_STYLES, PALETTE, legend_label, tracker_styles
-from globaltrack.results.leaderboard import metric_label, primary_metric, ranked_trackers
+from globaltrack.scoring.leaderboard import metric_label, primary_metric, ranked_trackers
 
 # curve key -> (score keys tried in order, x label, y label, title, x limits)
 CURVES = {
@@ -107,6 +109,60 @@ def plot_curves(evaluation: Evaluation, curve: str = "success", *, title: str | 
     return fig
 
 
+def plot_pr(evaluation: Evaluation, *, title: str | None = None) -> Figure:
+    """VOT long-term tracking precision against tracking recall, one curve per tracker over the confidence
+    thresholds, the F-maximising point marked (the VOT toolkit's precision/recall plot)."""
+    return _long_term_plot(evaluation, "pr", "Tracking recall", "Tracking precision", (0.0, 1.0),
+                           title or f"Tracking precision/recall on {evaluation.benchmark}")
+
+
+def plot_f_threshold(evaluation: Evaluation, *, title: str | None = None) -> Figure:
+    """VOT long-term F-measure against the confidence threshold (finite thresholds; the F maximum marked)."""
+    return _long_term_plot(evaluation, "f_score", "Confidence threshold", "F-measure", None,
+                           title or f"F-measure over confidence thresholds on {evaluation.benchmark}")
+
+
+def _long_term_plot(evaluation: Evaluation, curve: str, xlabel: str, ylabel: str, xlim, title: str) -> Figure:
+    names = ranked_trackers(evaluation, "f_score")
+    names = [n for n in names if curve in evaluation.trackers[n].curves]
+    styles = tracker_styles(names, _flags(evaluation))
+    fig = _new_figure(5.5 + _legend_width(len(names)), 4.5)
+    ax = fig.add_subplot(1, 1, 1)
+    for n in names:
+        t = evaluation.trackers[n]
+        x, y = (np.asarray(a, dtype=float) for a in t.curves[curve])
+        keep = np.isfinite(x) & np.isfinite(y)
+        st = styles[n]
+        ax.plot(x[keep], y[keep], color=st.color, linestyle=st.linestyle, linewidth=st.linewidth,
+                label=legend_label(n, t.scores.get("f_score"), imported=t.imported, diagnostic=t.diagnostic))
+        if curve == "pr" and "lt_recall" in t.scores:          # the operating point F is reported at
+            ax.plot([t.scores["lt_recall"]], [t.scores["lt_precision"]], marker="o", color=st.color)
+        elif curve == "f_score" and keep.any():
+            i = int(np.nanargmax(np.where(keep, y, -np.inf)))
+            ax.plot([x[i]], [y[i]], marker="o", color=st.color)
+    if xlim:
+        ax.set_xlim(*xlim)
+    ax.set_ylim(0.0, 1.0)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(True, linestyle=":", linewidth=0.5)
+    ax.set_title(title)
+    _legend(ax, len(names))
+    fig.tight_layout()
+    return fig
+
+
+def tpr_tnr_points(evaluation: Evaluation) -> tuple[list[str], list[str]]:
+    """Trackers with a point in the TPR/TNR plane, and those without one (no presence labels: TPR/TNR undefined,
+    e.g. the OxUvA test split, or a protocol that scores no presence at all)."""
+    have, lack = [], []
+    for n in ranked_trackers(evaluation, "max_gm"):
+        s = evaluation.trackers[n].scores
+        ok = all(k in s and s[k] is not None and math.isfinite(float(s[k])) for k in ("tpr", "tnr"))
+        (have if ok else lack).append(n)
+    return have, lack
+
+
 def plot_success(evaluation: Evaluation, **kw) -> Figure:
     return plot_curves(evaluation, "success", **kw)
 
@@ -170,11 +226,10 @@ def plot_tpr_tnr(evaluation: Evaluation | None = None, *, extra_points: dict[str
     """
     points: list[tuple[str, float, float, bool, bool]] = []   # name, tpr, tnr, ours, diagnostic
     if evaluation is not None:
-        for n in ranked_trackers(evaluation, "max_gm"):
+        for n in tpr_tnr_points(evaluation)[0]:
             s = evaluation.trackers[n].scores
-            if "tpr" in s and "tnr" in s:
-                points.append((n, float(s["tpr"]), float(s["tnr"]), not evaluation.trackers[n].imported,
-                               evaluation.trackers[n].diagnostic))
+            points.append((n, float(s["tpr"]), float(s["tnr"]), not evaluation.trackers[n].imported,
+                           evaluation.trackers[n].diagnostic))
     for n, (tpr, tnr) in (extra_points or {}).items():
         points.append((n, float(tpr), float(tnr), False, False))
     fig = _new_figure(5.5 + _legend_width(len(points)), 5.0)
@@ -240,10 +295,20 @@ def plot_attributes(evaluation: Evaluation, metric: str | None = None, *, max_tr
     return fig
 
 
+def sequence_metric(evaluation: Evaluation) -> str:
+    """The per-sequence measure tables and heat maps show: the primary measure when sequences have it (VOT-LT F,
+    OxUvA MaxGM), else AUC."""
+    primary = primary_metric(evaluation) or "auc"
+    per_seq = [s for t in evaluation.trackers.values() for s in t.per_sequence.values()]
+    for key in (primary, "auc"):
+        if any(key in s for s in per_seq):
+            return key
+    return primary
+
+
 def plot_heatmap(evaluation: Evaluation, metric: str | None = None, *, title: str | None = None) -> Figure:
     """Per-sequence score heat map: trackers (ranked) x sequences; blank cells are missing results."""
-    metric = metric or ("auc" if any("auc" in s for t in evaluation.trackers.values()
-                                     for s in t.per_sequence.values()) else primary_metric(evaluation) or "auc")
+    metric = metric or sequence_metric(evaluation)
     names = [n for n in ranked_trackers(evaluation) if evaluation.trackers[n].per_sequence]
     seqs = list(evaluation.sequences) or sorted({s for n in names for s in evaluation.trackers[n].per_sequence})
     data = np.full((len(names), len(seqs)), np.nan)

@@ -22,42 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from globaltrack.errors import AnnotationError, UserError
-from globaltrack.results.store import parse_boxes
+from globaltrack.textio import parse_box_bytes, plain_csv_rows  # noqa: F401 - re-exported for readers
 
 FORMATS = ("otb-mat", "pytracking", "got10k", "pysot", "lasot", "otb-json", "oxuva")
-
-
-def plain_csv_rows(data: bytes) -> int | None:
-    """Number of rows when ``data`` looks like plain ``a,b,c,d`` lines (no tab, space, CR or NaN text; three commas
-    per line), the only shape handed to the bulk parser; None otherwise. Single-byte searches and counts only (two-
-    byte searches cost ~30x more). pandas would quietly turn an empty field or a blank line into NaN, so callers
-    reject any NaN in a bulk parse (plain files have no NaN text) and re-parse line by line, which names the line."""
-    if not data or b"\t" in data or b" " in data or b"\r" in data or b"n" in data or b"N" in data:
-        return None
-    rows = data.count(b"\n") + (not data.endswith(b"\n"))
-    return rows if data.count(b",") == 3 * rows else None
-
-
-def parse_box_bytes(data: bytes, path: str | Path = "<bytes>") -> np.ndarray:
-    """Parse ``x,y,w,h`` rows (comma, tab or space separated) quickly; errors name the file and line.
-
-    Plain comma files go through pandas' C parser (several times faster than ``np.loadtxt``); anything else, and
-    any parse failure, goes through the line-by-line parser that reports the offending line.
-    """
-    if not data.strip():
-        return np.zeros((0, 4))
-    rows = plain_csv_rows(data)
-    if rows is not None:
-        try:
-            import pandas as pd
-
-            arr = pd.read_csv(io.BytesIO(data), header=None, dtype=np.float64, engine="c",
-                              skip_blank_lines=False).to_numpy()
-            if arr.shape == (rows, 4) and not np.isnan(arr).any():
-                return np.ascontiguousarray(arr)
-        except Exception:  # malformed: fall through to the precise parser
-            pass
-    return parse_boxes(data.decode("utf-8", errors="replace"), path)
 
 
 # -- readers ---------------------------------------------------------------------------------------------------------
@@ -143,16 +110,6 @@ def read_otb_json(src: Path) -> list[RawResult]:
     return out
 
 
-def _mat_field(obj, name):
-    """Field of a loadmat struct whatever the squeeze setting."""
-    v = obj[name] if not hasattr(obj, "dtype") or obj.dtype.names is None else obj[name]
-    while isinstance(v, np.ndarray) and v.dtype == object and v.size == 1:
-        v = v.item()
-    if isinstance(v, np.ndarray) and v.size == 1 and v.dtype.kind in "fiu":
-        return v.item()
-    return v
-
-
 def read_otb_mat(src: Path, tracker: str | None = None) -> list[RawResult]:
     """The OTB toolkit's ``<seq>_<Tracker>.mat`` OPE files: ``results{1}.res`` (type 'rect'), ``startFrame``."""
     from scipy.io import loadmat
@@ -191,9 +148,14 @@ OXUVA_FIELDS = ["video", "object", "frame_num", "present", "score", "xmin", "xma
 def read_oxuva_csv(path: Path) -> dict[str, np.ndarray]:
     """One OxUvA prediction CSV (``io_pred.py``): header optional (taken as header only when its set of names
     equals the expected set), ``present`` accepts t/true/y/yes/1 and f/false/n/no/0."""
+    return parse_oxuva_rows(Path(path).read_text().splitlines(), path)
+
+
+def parse_oxuva_rows(lines: list[str], path) -> dict[str, np.ndarray]:
+    """`read_oxuva_csv` on the lines of a file already read (``path`` names it in errors)."""
     import csv
 
-    rows = list(csv.reader(Path(path).read_text().splitlines()))
+    rows = list(csv.reader(lines))
     rows = [r for r in rows if r]
     if rows and {c.strip() for c in rows[0]} == set(OXUVA_FIELDS):
         header = [c.strip() for c in rows[0]]

@@ -79,14 +79,6 @@ SPECS = (
 )
 
 
-def _import_cv2():
-    try:
-        import cv2
-    except ImportError as err:  # pragma: no cover - depends on the environment
-        raise UserError(f"OpenCV is not installed ({err}); {INSTALL_HINT}") from None
-    return cv2
-
-
 def find_constructor(cv_name: str):
     """``(constructor, is_legacy)`` for ``Tracker<cv_name>_create``, or ``(None, False)`` if this cv2 lacks it.
 

@@ -103,9 +103,9 @@ class Demo:
         from globaltrack.benchmarks.synthetic import generate
         from globaltrack.errors import UserError
         from globaltrack.harness.runner import run_trackers
-        from globaltrack.metrics.evaluate import evaluate
+        from globaltrack.scoring.evaluate import evaluate
         from globaltrack.reports.html import write_report
-        from globaltrack.results.leaderboard import build_leaderboard, to_text
+        from globaltrack.scoring.leaderboard import build_leaderboard, to_text
         from globaltrack.results.store import ResultStore
 
         started = time.perf_counter()

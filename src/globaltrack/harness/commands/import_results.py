@@ -15,6 +15,7 @@ class ImportResults:
                             help="otb-mat | pytracking | got10k | pysot | lasot | otb-json | oxuva")
         parser.add_argument("--annos", help="annotation folder when it differs from --root (OTB anno_TB100, "
                                             "LaSOT toolkit annos/)")
+        parser.add_argument("--sequences", help="comma-separated sequence names: import only these")
         parser.add_argument("--repetition", type=int, default=1, help="got10k: which run _00r to import")
         parser.add_argument("--source-tracker", help="otb-mat: the tracker suffix of <seq>_<Tracker>.mat")
         parser.add_argument("src", help="folder with the published files")
@@ -24,9 +25,14 @@ class ImportResults:
         from globaltrack.errors import UserError
         if not args.benchmark:
             raise UserError("--benchmark is required")
+        only = None
+        if args.sequences:
+            from globaltrack.harness.cli import split_list
+
+            only = split_list([args.sequences])
         report = import_results(args.benchmark, args.tracker, args.format, args.src, results=args.results,
                                 root=args.root, split=args.split, annos=args.annos, repetition=args.repetition,
-                                source_tracker=args.source_tracker)
+                                source_tracker=args.source_tracker, only=only)
         print(f"imported {report['imported']} sequences of '{args.tracker}' ({args.format}) into "
               f"{report['folder']}")
         for n in report["notes"]:
@@ -65,11 +71,13 @@ def _oxuva_to_frames(raw, seq):
 
 
 def import_results(benchmark, tracker, fmt, src, results="results", root=None, split=None, repetition=1,
-                   source_tracker=None, sequences=None, annos=None) -> dict:
+                   source_tracker=None, sequences=None, annos=None, only=None) -> dict:
     """Read ``src`` in format ``fmt`` and write it as ``<results>/<benchmark>/<tracker>/`` with ``imported.json``.
 
     With ``root`` (or ``sequences``) the file names are matched to the benchmark's official names whatever the
-    toolkit's spelling (case, ``Jogging.1``/``Jogging_1``/``Jogging-1``); unmatched files and duplicates are errors.
+    toolkit's spelling (case, ``Jogging.1``/``Jogging_1``/``Jogging-1``); duplicates are errors. A file of an official
+    sequence that is not under ``root`` (a partial dataset) is skipped and counted in one note; a file that is no
+    sequence of the benchmark at all is named in its own note. ``only``: sequence names to import (others skipped).
     """
     import datetime
     import json
@@ -80,16 +88,22 @@ def import_results(benchmark, tracker, fmt, src, results="results", root=None, s
     from globaltrack.results.formats import canonical_name, read_results
     from globaltrack.results.store import ResultStore, SequenceResult
 
-    from globaltrack.metrics.evaluate import canonical_benchmark
+    from globaltrack.benchmarks import get_benchmark
+    from globaltrack.scoring.evaluate import canonical_benchmark
 
     benchmark = canonical_benchmark(benchmark)      # the folder `globaltrack run` and `evaluate` use
     raws = read_results(fmt, src, tracker=source_tracker or tracker, repetition=repetition)
     if not raws:
         raise UserError(f"no {fmt} result files found", src)
+    not_on_disk: set[str] = set()
     if sequences is None and (root is not None or annos is not None):
-        from globaltrack.benchmarks import load_sequences
-
-        sequences = load_sequences(benchmark, root, split, **({"annos": annos} if annos else {}))
+        adapter = get_benchmark(benchmark, root, split, annotations_only=True, **({"annos": annos} if annos else {}))
+        sequences = adapter.load()
+        not_on_disk = {canonical_name(n) for n in getattr(adapter, "missing", [])}
+    if only is not None and sequences is not None:
+        keep = {canonical_name(n) for n in only}
+        sequences = [s for s in sequences if canonical_name(s.name) in keep
+                     or keep & {canonical_name(a) for a in s.metadata.get("aliases", ())}]
     by_canon = {}
     if sequences is not None:
         for s in sequences:
@@ -97,6 +111,7 @@ def import_results(benchmark, tracker, fmt, src, results="results", root=None, s
             for a in s.metadata.get("aliases", ()):
                 by_canon.setdefault(canonical_name(a), s)
     notes, seen = [], {}
+    skipped_absent: list[str] = []
     store = ResultStore(results)
     written = 0
     for raw in raws:
@@ -111,7 +126,10 @@ def import_results(benchmark, tracker, fmt, src, results="results", root=None, s
         if sequences is not None and seq is None and fmt == "oxuva":
             seq = next((s for s in sequences if canonical_name(s.name).startswith(key + "-")), None)
         if sequences is not None and seq is None:
-            notes.append(f"{raw.sequence}: not a sequence of {benchmark}; skipped")
+            if only is not None or key in not_on_disk:
+                skipped_absent.append(raw.sequence)     # official, just not under --root (or not asked for)
+            else:
+                notes.append(f"{raw.sequence}: not a sequence of {benchmark}; skipped")
             continue
         name = seq.name if seq is not None else raw.sequence
         boxes, present, scores = raw.boxes, raw.present, raw.scores
@@ -137,6 +155,10 @@ def import_results(benchmark, tracker, fmt, src, results="results", root=None, s
         times = raw.times if raw.times is None or len(raw.times) == len(boxes) else None
         store.write(benchmark, tracker, name, SequenceResult(boxes, scores=scores, present=present, times=times))
         written += 1
+    if skipped_absent:
+        why = "not selected by --sequences" if only is not None else "official sequences not under --root"
+        notes.insert(0, f"{len(skipped_absent)} result files skipped: {why} (e.g. "
+                        f"{', '.join(sorted(skipped_absent)[:5])})")
     if sequences is not None:
         missing = sorted(s.name for s in sequences if canonical_name(s.name) not in seen)
         if missing:

@@ -1,5 +1,6 @@
 """`globaltrack leaderboard`: rank every tracker in the results folder (ours and imported); CSV, Markdown, LaTeX."""
 from globaltrack.harness.cli import add_common_options, register_command
+from globaltrack.harness.commands._scoring import add_scoring_options
 
 
 @register_command("leaderboard", description="print the ranking of every tracker on a benchmark and write "
@@ -7,13 +8,13 @@ from globaltrack.harness.cli import add_common_options, register_command
 class Leaderboard:
     @staticmethod
     def add_arguments(parser):
-        add_common_options(parser, reports=True, sequences=True, trackers=True)
-        parser.add_argument("--protocol", help="scoring protocol (default: the benchmark's official one)")
+        add_common_options(parser, reports=True, trackers=True)
+        add_scoring_options(parser)
 
     @staticmethod
     def run(args):
-        from globaltrack.reports.run_evaluation import evaluate_from_args
-        from globaltrack.results.leaderboard import build_leaderboard, to_text, write_leaderboard
+        from globaltrack.harness.commands._scoring import evaluate_from_args
+        from globaltrack.scoring.leaderboard import build_leaderboard, to_text, write_leaderboard
 
         ev, _, _ = evaluate_from_args(args)
         print(to_text(build_leaderboard(ev)), end="")

@@ -1,17 +1,19 @@
 """`globaltrack plot`: one plot on its own, as SVG and PNG."""
 from globaltrack.harness.cli import add_common_options, register_command
+from globaltrack.harness.commands._scoring import add_scoring_options
 
-KINDS = ("success", "precision", "norm_precision", "attributes", "heatmap", "trace", "tpr_tnr", "ar")
+KINDS = ("success", "precision", "norm_precision", "attributes", "heatmap", "trace", "tpr_tnr", "pr", "f_threshold",
+         "ar")
 
 
 @register_command("plot", description="draw one plot (success, precision, norm_precision, attributes, heatmap, "
-                                      "trace, tpr_tnr, ar) as SVG and PNG")
+                                      "trace, tpr_tnr, pr, f_threshold, ar) as SVG and PNG")
 class Plot:
     @staticmethod
     def add_arguments(parser):
-        add_common_options(parser, reports=True, sequences=True, trackers=True)
+        add_common_options(parser, reports=True, trackers=True)
+        add_scoring_options(parser)
         parser.add_argument("--kind", required=True, choices=KINDS)
-        parser.add_argument("--protocol", help="scoring protocol (default: the benchmark's official one)")
         parser.add_argument("--metric", help="measure for attributes/heatmap (default: the primary one)")
         parser.add_argument("--sequence", help="the sequence of a trace plot")
         parser.add_argument("--points", help="tpr_tnr: JSON file {name: [tpr, tnr]} of extra (published) trackers")
@@ -21,6 +23,7 @@ class Plot:
     @staticmethod
     def run(args):
         import json
+        import sys
         from pathlib import Path
 
         from globaltrack.errors import UserError
@@ -42,7 +45,7 @@ class Plot:
             fig, bench = _trace(args)
             stem = Path(args.out) if args.out else Path(args.reports) / f"{bench}_trace_{args.sequence}"
         else:
-            from globaltrack.reports.run_evaluation import evaluate_from_args
+            from globaltrack.harness.commands._scoring import evaluate_from_args
 
             ev, _, _ = evaluate_from_args(args)
             if args.kind in ("success", "precision", "norm_precision"):
@@ -53,8 +56,21 @@ class Plot:
                 fig = plots.plot_attributes(ev, args.metric)
             elif args.kind == "heatmap":
                 fig = plots.plot_heatmap(ev, args.metric)
+            elif args.kind in ("pr", "f_threshold"):
+                curve = "pr" if args.kind == "pr" else "f_score"
+                if not any(curve in t.curves for t in ev.trackers.values()):
+                    raise UserError(f"protocol '{ev.protocol}' gives no {args.kind} curve (VOT long-term protocols "
+                                    "do: --protocol vot-lt)")
+                fig = plots.plot_pr(ev) if args.kind == "pr" else plots.plot_f_threshold(ev)
             else:
                 extra = {k: tuple(v) for k, v in read_json(args.points).items()} if args.points else None
+                have, lack = plots.tpr_tnr_points(ev)
+                if not have and not extra:
+                    raise UserError(f"no TPR/TNR point to draw: protocol '{ev.protocol}' on {ev.benchmark} gives "
+                                    "TPR and TNR only where presence is labelled (OxUvA dev annotations)")
+                if lack:
+                    print(f"globaltrack plot: note: no TPR/TNR (presence unknown) for {', '.join(lack)}",
+                          file=sys.stderr)
                 fig = plots.plot_tpr_tnr(ev, extra_points=extra)
             stem = Path(args.out) if args.out else Path(args.reports) / f"{ev.benchmark}_{args.kind}"
         for p in plots.save_figure(fig, stem):
@@ -66,20 +82,18 @@ def _trace(args):
     """Per-frame IoU (continuous, as got10k/pysot compute it) and score of each tracker on one sequence."""
     import numpy as np
 
-    from globaltrack.benchmarks import load_sequences
     from globaltrack.errors import UserError
     from globaltrack.harness.cli import split_list
+    from globaltrack.harness.commands._scoring import load_for_scoring
     from globaltrack.metrics.boxes import iou
     from globaltrack.reports import plots
-    from globaltrack.reports.run_evaluation import canonical_benchmark
     from globaltrack.results.store import ResultStore
 
     if not args.sequence:
         raise UserError("--kind trace needs --sequence NAME")
-    bench = canonical_benchmark(args.benchmark)
-    if not args.root:
-        raise UserError("--root (the dataset folder) is required")
-    seq = load_sequences(bench, args.root, split=args.split, names=[args.sequence])[0]
+    args.sequences = args.sequence
+    sset = load_for_scoring(args)
+    bench, seq = sset.benchmark, sset.sequences[0]
     store = ResultStore(args.results)
     trackers = split_list(args.trackers) or store.trackers(bench)
     gt = seq.ground_truth

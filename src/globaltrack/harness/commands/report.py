@@ -1,13 +1,14 @@
 """`globaltrack report`: evaluate every tracker of a benchmark and write one self-contained HTML file."""
 from globaltrack.harness.cli import add_common_options, register_command
+from globaltrack.harness.commands._scoring import add_scoring_options
 
 
 @register_command("report", description="evaluate a benchmark's results and write a self-contained HTML report")
 class Report:
     @staticmethod
     def add_arguments(parser):
-        add_common_options(parser, reports=True, sequences=True, trackers=True)
-        parser.add_argument("--protocol", help="scoring protocol (default: the benchmark's official one)")
+        add_common_options(parser, reports=True, trackers=True)
+        add_scoring_options(parser)
         parser.add_argument("--out", help="output file (default: <reports>/<benchmark>.html)")
         parser.add_argument("--title", default=None, help="page title")
         parser.add_argument("--evidence", help='JSON file {"tables": ..., "notes": [...], "figures": {...}} to '
@@ -20,7 +21,7 @@ class Report:
 
         from globaltrack.errors import UserError
         from globaltrack.reports.html import write_report
-        from globaltrack.reports.run_evaluation import evaluate_from_args
+        from globaltrack.harness.commands._scoring import evaluate_from_args
 
         evidence = None
         if args.evidence:

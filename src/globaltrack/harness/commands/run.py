@@ -20,6 +20,9 @@ examples:
   # options for every tracker listed (--opt), or for one tracker (NAME:KEY=VALUE,KEY2=VALUE)
   globaltrack run -b otb2015 --root /data/OTB100 -t globaltrack:batch=8,threshold=0.5 -t oracle:noise=0.1
 
+  # option variants of one tracker, each stored under its own name (results/otb2015/oracle-0.1/ ...)
+  globaltrack run -b otb2015 --root /data/OTB100 -t oracle:noise=0.1,name=oracle-0.1 -t oracle:noise=0.2,name=oracle-0.2
+
   # two sequences only; rerun them even if their results are current
   globaltrack run -b lasot --root /data/LaSOT -t kcf --sequences airplane-1,bird-2 --force
 
@@ -76,7 +79,10 @@ class Run:
         add_common_options(parser, jobs=True, sequences=True, trackers=True)
         parser.add_argument("--opt", "-o", action="append", metavar="KEY=VALUE",
                             help="tracker option for every listed tracker (repeatable)")
-        parser.add_argument("--force", action="store_true", help="rerun sequences whose results are current")
+        parser.add_argument("--name", help="store the run under this name (one tracker; default: the tracker's "
+                                           "name; per tracker: -t NAME:KEY=VALUE,name=RUN)")
+        parser.add_argument("--force", action="store_true",
+                            help="rerun sequences whose results are current; replace a run of other options")
         parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar or per-failure lines")
         parser.add_argument("--backend", choices=("loky", "threading", "dask"), default="loky",
                             help="loky: worker processes here (default); threading: worker threads; "
@@ -99,6 +105,10 @@ class Run:
         trackers = parse_tracker_specs(args.trackers, parse_options(args.opt))
         if not trackers:
             raise UserError("--tracker is required (see `globaltrack trackers`)")
+        if args.name:
+            if len(trackers) > 1:
+                raise UserError("--name names one run; give each tracker its own: -t NAME:name=RUN")
+            trackers[0][1]["name"] = args.name
         if args.scheduler and args.backend != "dask":
             raise UserError("--scheduler needs --backend dask")
         names = split_list([args.sequences]) if args.sequences else None

@@ -9,7 +9,7 @@ import pytest
 
 from globaltrack.errors import UserError
 from globaltrack.harness.cli import main
-from globaltrack.metrics.evaluate import evaluate
+from globaltrack.scoring.evaluate import evaluate
 from globaltrack.results.store import ResultStore, format_boxes
 from globaltrack.sequence import Sequence
 

@@ -1,10 +1,5 @@
 """Leaderboards: one ranked table per benchmark across every tracker evaluated (ours and imported), as CSV,
-Markdown and LaTeX.
-
-Ranking follows the benchmark's official primary measure: OxUvA ranks by (MaxGM, TPR, TNR) at IoU 0.5
-(oxuva/long-term-tracking-benchmark, python/oxuva/tools/analyze.py), GOT-10k by AO (got10k/experiments/got10k.py),
-VOT-LT by F-score, the OTB family (OTB, LaSOT, TrackingNet, TLP, UAV) by success AUC. A protocol object may name its
-own with a ``primary_metric`` (or ``ranking``) attribute; otherwise the first of ``PRIMARY_PREFERENCE`` present wins.
+Markdown and LaTeX. Labels, order, direction, format and the ranking itself come from `globaltrack.scoring.measures`.
 """
 from __future__ import annotations
 
@@ -15,81 +10,43 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from globaltrack._io import atomic_write_text
-from globaltrack.metrics.evaluation import Evaluation
-
-# Display order of the known measures; unknown keys follow alphabetically.
-METRIC_ORDER = ("max_gm", "tpr", "tnr", "ao", "f_score", "pr", "re", "auc", "precision", "norm_precision", "sr50",
-                "sr75", "lsm", "coverage", "fps")
-METRIC_LABELS = {
-    "auc": "AUC", "precision": "P", "norm_precision": "NP", "sr50": "SR0.5", "sr75": "SR0.75", "ao": "AO",
-    "tpr": "TPR", "tnr": "TNR", "max_gm": "MaxGM", "gm": "GM", "f_score": "F", "pr": "Pr", "re": "Re",
-    "lsm": "LSM", "coverage": "Coverage", "fps": "FPS",
-}
-PRIMARY_PREFERENCE = ("max_gm", "ao", "f_score", "auc", "success", "sr50", "precision")
-# Tie-breakers after the primary key (OxUvA: MaxGM, then TPR, then TNR).
-TIE_BREAKERS = {"max_gm": ("tpr", "tnr")}
+from globaltrack.scoring import measures
+from globaltrack.scoring.evaluation import Evaluation
 
 
 def metric_label(key: str) -> str:
-    if key in METRIC_LABELS:
-        return METRIC_LABELS[key]
-    if key.startswith("ar@"):
-        return "AR@" + key[3:]
-    return key
+    return measures.label(key)
 
 
 def metric_keys(evaluation: Evaluation) -> list[str]:
     """All score keys present for any tracker, in display order."""
-    keys = {k for t in evaluation.trackers.values() for k in t.scores}
-    known = [k for k in METRIC_ORDER if k in keys]
-    return known + sorted(keys - set(known))
+    return measures.display_order({k for t in evaluation.trackers.values() for k in t.scores})
 
 
-def _protocol_primary(protocol: str) -> str | None:
-    try:
-        from globaltrack.metrics.protocols import get_protocol
-    except ImportError:
+def protocol_primary(protocol: str | None) -> str | None:
+    """The ranking measure a registered protocol names (None for an unknown one)."""
+    if not protocol:
         return None
+    from globaltrack.errors import UserError
+    from globaltrack.metrics.protocols import get_protocol
+
     try:
-        proto = get_protocol(protocol)
-    except Exception:  # an unknown or absent protocol: fall back to the key preference
+        return get_protocol(protocol).primary_metric
+    except UserError:
         return None
-    for attr in ("primary_metric", "ranking", "ranking_key"):
-        value = getattr(proto, attr, None)
-        if isinstance(value, str):
-            return value
-        if isinstance(value, (tuple, list)) and value and isinstance(value[0], str):
-            return value[0]
-    return None
 
 
 def primary_metric(evaluation: Evaluation) -> str | None:
-    keys = metric_keys(evaluation)
-    named = _protocol_primary(evaluation.protocol) if evaluation.protocol else None
-    if named in keys:
-        return named
-    for k in PRIMARY_PREFERENCE:
-        if k in keys:
-            return k
-    return keys[0] if keys else None
-
-
-def _sort_value(v) -> float:
-    try:
-        v = float(v)
-    except (TypeError, ValueError):
-        return -math.inf
-    return -math.inf if math.isnan(v) else v
+    return measures.primary_measure(protocol_primary(evaluation.protocol), metric_keys(evaluation))
 
 
 def ranked_trackers(evaluation: Evaluation, key: str | None = None) -> list[str]:
-    """Tracker names, best first, by ``key`` (default: the primary metric) and its tie-breakers; NaN last."""
-    key = key or primary_metric(evaluation)
-    if key is None:
-        return sorted(evaluation.trackers)
-    order = (key,) + TIE_BREAKERS.get(key, ())
-    return sorted(evaluation.trackers,
-                  key=lambda n: tuple(-_sort_value(evaluation.trackers[n].scores.get(k)) for k in order) + (n,))
+    """Tracker names, best first, by ``key`` (default: the primary measure) and its tie-breakers (`measures.rank`)."""
+    return measures.rank({n: t.scores for n, t in evaluation.trackers.items()}, key or primary_metric(evaluation))
+
+
+def _fmt(metric: str, v) -> str:
+    return measures.measure(metric).format(v)
 
 
 @dataclass
@@ -101,8 +58,9 @@ class Leaderboard:
     primary: str | None = None
 
     def best(self, metric: str) -> float | None:
-        vals = [r[metric] for r in self.rows if not r["diagnostic"] and _sort_value(r.get(metric)) > -math.inf]
-        return max(vals) if vals else None
+        scores = {i: {metric: r.get(metric)} for i, r in enumerate(self.rows) if not r["diagnostic"]}
+        order = [i for i in measures.rank(scores, metric) if _finite(self.rows[i].get(metric))]
+        return self.rows[order[0]][metric] if order else None
 
 
 def build_leaderboard(evaluation: Evaluation, metrics: list[str] | None = None) -> Leaderboard:
@@ -125,14 +83,11 @@ def build_leaderboard(evaluation: Evaluation, metrics: list[str] | None = None) 
     return Leaderboard(evaluation.benchmark, evaluation.protocol, list(metrics), rows, primary)
 
 
-def _fmt(v, scale: float = 100.0, digits: int = 1) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "-"
-    return f"{float(v) * scale:.{digits}f}"
-
-
-def _scale(metric: str) -> float:
-    return 1.0 if metric == "fps" else 100.0
+def _finite(v) -> bool:
+    try:
+        return math.isfinite(float(v))
+    except (TypeError, ValueError):
+        return False
 
 
 def to_csv(board: Leaderboard) -> str:
@@ -161,7 +116,7 @@ def to_markdown(board: Leaderboard) -> str:
     for r in board.rows:
         cells = [str(r["rank"] or "-"), r["tracker"].replace("|", "\\|") + _flags(r)]
         for m in board.metrics:
-            s = _fmt(r[m], _scale(m))
+            s = _fmt(m, r[m])
             cells.append(f"**{s}**" if best[m] is not None and r[m] == best[m] and not r["diagnostic"] else s)
         lines.append("| " + " | ".join(cells) + " |")
     if any(r["imported"] for r in board.rows):
@@ -189,7 +144,7 @@ def to_latex(board: Leaderboard) -> str:
     for r in board.rows:
         cells = [str(r["rank"] or "--"), latex_escape(r["tracker"] + _flags(r))]
         for m in board.metrics:
-            s = _fmt(r[m], _scale(m))
+            s = _fmt(m, r[m])
             cells.append(rf"\textbf{{{s}}}" if best[m] is not None and r[m] == best[m] and not r["diagnostic"]
                          else s)
         out.append(" & ".join(cells) + r" \\")
@@ -211,7 +166,7 @@ def to_text(board: Leaderboard) -> str:
         if r["failed"]:
             extra.append(f"{r['failed']} failed")
         lines.append(f"{(r['rank'] or '-'):>3}  {n:<{width}}  "
-                     + "  ".join(f"{_fmt(r[m], _scale(m)):>8}" for m in board.metrics)
+                     + "  ".join(f"{_fmt(m, r[m]):>8}" for m in board.metrics)
                      + (f"  ({', '.join(extra)})" if extra else ""))
     return "\n".join(lines) + "\n"
 

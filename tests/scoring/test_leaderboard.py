@@ -5,8 +5,8 @@ import math
 
 import numpy as np
 
-from globaltrack.metrics.evaluation import Evaluation, TrackerEvaluation
-from globaltrack.results.leaderboard import (build_leaderboard, latex_escape, primary_metric, ranked_trackers,
+from globaltrack.scoring.evaluation import Evaluation, TrackerEvaluation
+from globaltrack.scoring.leaderboard import (build_leaderboard, latex_escape, primary_metric, ranked_trackers,
                                              to_csv, to_latex, to_markdown, to_text, write_leaderboard)
 
 

@@ -1,0 +1,183 @@
+"""The one parser of numeric text files: annotation tables (``x,y,w,h`` rows, TLP's six columns, flags) and result
+files, with comma, tab or space delimiters mixed freely, as the OTB toolkit's ``dlmread`` and got10k's
+``replace(',', ' ')`` do. Benchmarks and results both import it (it imports neither).
+
+The fast path hands well-formed single-delimiter text to pandas' C tokenizer; anything else (``nan`` cells, mixed
+delimiters, a malformed row) goes through a line-by-line path that either parses it (``nan``/``inf``/``1e3`` are
+valid) or raises `AnnotationError` naming the file and the 1-based line.
+"""
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import numpy as np
+
+from globaltrack.errors import AnnotationError
+
+_FIELD_SPLIT = re.compile(r"\s*,\s*|\s+")
+
+
+def read_table(path: str | Path, ncols: int | None = 4, *, what: str = "annotation") -> np.ndarray:
+    """Read a numeric text table into a float64 array of shape (rows, ncols).
+
+    ``ncols=None`` accepts any column count as long as every row has the same one. Blank lines at the end are
+    ignored; a blank line in the middle, a missing file, an empty file, a wrong column count or a non-numeric value
+    raise `AnnotationError` with the file and line.
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise AnnotationError(f"{what} file not found", path) from None
+    except IsADirectoryError:
+        raise AnnotationError(f"expected a {what} file, found a folder", path) from None
+    return parse_table(data, path, ncols, what=what)
+
+
+def parse_table(data: bytes, path: str | Path, ncols: int | None = 4, *, what: str = "annotation",
+                skip_blank: bool = False, allow_empty: bool = False) -> np.ndarray:
+    """`read_table` on bytes already read (``path`` is only used in messages). ``skip_blank``: blank lines anywhere
+    and a trailing delimiter are ignored (result files); ``allow_empty``: an empty text is a (0, ncols) table (an empty result file)."""
+    if not data.strip():
+        if allow_empty:
+            return np.zeros((0, ncols or 0))
+        raise AnnotationError(f"empty {what} file", path)
+    # small files (attribute lines, first-frame boxes) parse faster in Python than through pandas' setup cost
+    out = _parse_fast(data, ncols) if len(data) > 4096 else None
+    if out is None:
+        out = _parse_slow(data, path, ncols, what, skip_blank)
+    return out
+
+
+def parse_numeric_table(data: bytes, path: str | Path, ncols: int | None = 4) -> np.ndarray:
+    """A result-like file: blank lines skipped, empty allowed (what a tracker's result file may look like)."""
+    return parse_table(data, path, ncols, what="result", skip_blank=True, allow_empty=True)
+
+
+def plain_csv_rows(data: bytes) -> int | None:
+    """Number of rows when ``data`` looks like plain ``a,b,c,d`` lines (no tab, space, CR or NaN text; three commas
+    per line), the only shape handed to the bulk parser; None otherwise. Single-byte searches and counts only (two-
+    byte searches cost ~30x more). pandas would quietly turn an empty field or a blank line into NaN, so callers
+    reject any NaN in a bulk parse (plain files have no NaN text) and re-parse line by line, which names the line."""
+    if not data or b"\t" in data or b" " in data or b"\r" in data or b"n" in data or b"N" in data:
+        return None
+    rows = data.count(b"\n") + (not data.endswith(b"\n"))
+    return rows if data.count(b",") == 3 * rows else None
+
+
+def parse_box_bytes(data: bytes, path: str | Path = "<bytes>") -> np.ndarray:
+    """``x,y,w,h`` rows of a result file (comma, tab or space separated); errors name the file and line.
+
+    Plain comma files go through pandas' C parser directly (several times faster than ``np.loadtxt``); anything
+    else, and any parse failure, goes through `parse_numeric_table`.
+    """
+    if not data.strip():
+        return np.zeros((0, 4))
+    rows = plain_csv_rows(data)
+    if rows is not None:
+        try:
+            import pandas as pd
+
+            arr = pd.read_csv(io.BytesIO(data), header=None, dtype=np.float64, engine="c",
+                              skip_blank_lines=False).to_numpy()
+            if arr.shape == (rows, 4) and not np.isnan(arr).any():
+                return np.ascontiguousarray(arr)
+        except Exception:  # noqa: BLE001 - malformed: fall through to the precise parser
+            pass
+    return parse_numeric_table(data, path, 4)
+
+
+def read_tables(paths: list[str | Path], ncols: int = 4) -> dict[str, np.ndarray]:
+    """Parse many well-formed tables in one tokenizer call (LaSOT's 280 files: one call instead of 280).
+
+    Returns ``{str(path): array}`` for the files it could parse in bulk; files that are missing, empty or unusual are
+    left out, so the caller reads them one by one with `read_table` and gets the precise error.
+    """
+    groups: dict[bool, list[tuple[str, bytes, int]]] = {True: [], False: []}
+    for p in paths:
+        try:
+            data = Path(p).read_bytes().rstrip()
+        except OSError:
+            continue
+        if not data or b"\n\n" in data or b"\n\r\n" in data:
+            continue
+        groups[b"," in data].append((str(p), data, data.count(b"\n") + 1))
+    out: dict[str, np.ndarray] = {}
+    for items in groups.values():
+        _bulk_parse(items, ncols, out)
+    return out
+
+
+def _bulk_parse(items: list[tuple[str, bytes, int]], ncols: int, out: dict[str, np.ndarray]) -> None:
+    """Parse the concatenation; when it fails, halve the group so one bad file does not slow down the others."""
+    if not items:
+        return
+    table = _parse_fast(b"\n".join(d for _, d, _ in items), ncols)
+    if table is not None and len(table) == sum(n for _, _, n in items):
+        start = 0
+        for p, _, n in items:
+            out[p] = table[start:start + n]
+            start += n
+        return
+    if len(items) > 1:  # something unusual in one of them: find it; the per-file reader reports it precisely
+        half = len(items) // 2
+        _bulk_parse(items[:half], ncols, out)
+        _bulk_parse(items[half:], ncols, out)
+
+
+def _parse_fast(data: bytes, ncols: int | None) -> np.ndarray | None:
+    """The C tokenizer of pandas on one delimiter; None when the text needs the careful path.
+
+    Measured on the 280 LaSOT test files (10 MB): 0.15 s, against 0.5 s for ``np.loadtxt`` and for a pure-numpy
+    byte parser. Its float conversion agrees with ``float()`` bit for bit on the tested decimals. Anything unusual
+    (NaN cells, ragged rows, blank lines, mixed delimiters, text) falls through to `_parse_slow`, which accepts the
+    valid cases and reports the first bad line.
+    """
+    import pandas as pd
+
+    sep = "," if b"," in data else r"\s+"
+    try:
+        table = pd.read_csv(io.BytesIO(data), header=None, sep=sep, dtype=np.float64, engine="c",
+                            skip_blank_lines=False, comment=None, quoting=3).to_numpy()
+    except Exception:  # noqa: BLE001 - any tokenizer complaint means: take the careful path
+        return None
+    if table.ndim != 2 or table.size == 0 or np.isnan(table).any():
+        return None
+    if ncols is not None and table.shape[1] != ncols:
+        return None
+    return np.ascontiguousarray(table)
+
+
+def _parse_slow(data: bytes, path, ncols: int | None, what: str, skip_blank: bool = False) -> np.ndarray:
+    text = data.decode("utf-8", errors="replace")
+    lines = text.split("\n")
+    while lines and not lines[-1].strip():
+        lines.pop()
+    rows: list[list[float]] = []
+    width = ncols
+    for i, line in enumerate(lines, start=1):
+        s = line.strip()
+        if skip_blank:          # result files: blank lines and a trailing delimiter (MATLAB dlmwrite) tolerated
+            s = s.rstrip(",").rstrip()
+            if not s:
+                continue
+        if not s:
+            raise AnnotationError(f"empty line in {what} file (every row must have {width or 'the same number of'} "
+                                  f"values)", path, i)
+        fields = _FIELD_SPLIT.split(s)
+        if "" in fields:
+            raise AnnotationError(f"empty field in '{s}'", path, i)
+        if width is None:
+            width = len(fields)
+        if len(fields) != width:
+            raise AnnotationError(f"expected {width} values, found {len(fields)}: '{s}'", path, i)
+        row = []
+        for j, f in enumerate(fields, start=1):
+            try:
+                row.append(float(f))
+            except ValueError:
+                raise AnnotationError(f"non-numeric value '{f}' in column {j}", path, i) from None
+        rows.append(row)
+    return np.asarray(rows, dtype=np.float64).reshape(len(rows), width or 0)
