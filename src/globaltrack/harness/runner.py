@@ -85,7 +85,7 @@ class TrackerSpec:
         self.batch  # noqa: B018 - validates the option
         from globaltrack.trackers import TRACKERS
 
-        check = TRACKERS.get(self.name).extra.get("check_options")
+        check = TRACKERS.get(self.tracker or self.name).extra.get("check_options")
         if check is not None:
             check(dict(self.options))
 
