@@ -76,14 +76,14 @@ class Train:
         from pathlib import Path
 
         if args.evidence:
-            from globaltrack.trackers.globaltrack.evidence import write_evidence
+            from globaltrack.training.evidence import write_evidence
 
             path = write_evidence(out_path=args.evidence_out, root=args.evidence_root,
                                   baselines=[b for b in args.baselines.split(",") if b], ar_stride=args.ar_stride)
             print(f"evidence written to {path}")
             return 0
 
-        from globaltrack.trackers.globaltrack.train import export_weights, get_train_config, train
+        from globaltrack.training.train import export_weights, get_train_config, train
 
         if args.from_checkpoint:
             if not args.export:

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from globaltrack._io import atomic_write_bytes, atomic_write_text
-from globaltrack.trackers.globaltrack.train import WEIGHTS_DIR
+from globaltrack.training.train import WEIGHTS_DIR
 
 EVIDENCE_PATH = WEIGHTS_DIR / "evidence.json"
 MAIN_WEIGHTS = WEIGHTS_DIR / "globaltrack_tiny_synthetic.pth"

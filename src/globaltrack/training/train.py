@@ -29,7 +29,7 @@ import numpy as np
 from globaltrack._io import atomic_write_bytes
 from globaltrack.errors import UserError
 
-WEIGHTS_DIR = Path(__file__).resolve().parents[2] / "data" / "weights"
+WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "data" / "weights"
 DEFAULT_WEIGHTS = WEIGHTS_DIR / "globaltrack_tiny_synthetic.pth"
 
 
@@ -226,7 +226,7 @@ def synthetic_train_root(cfg: TrainConfig, out_dir: Path) -> Path:
 def build_pairs(cfg: TrainConfig, out_dir: Path):
     """The `PairMixture` of the configured sources (missing roots for a source with probability > 0 are errors)."""
     from globaltrack.benchmarks import load_sequences
-    from globaltrack.trackers.globaltrack.pairs import ImagePairs, PairMixture, SyntheticPairs, VideoPairs
+    from globaltrack.training.pairs import ImagePairs, PairMixture, SyntheticPairs, VideoPairs
 
     sources = []
     for name, prob in cfg.probs.items():
@@ -254,7 +254,7 @@ def build_pairs(cfg: TrainConfig, out_dir: Path):
         sources.append((src, prob))
     import functools
 
-    from globaltrack.trackers.globaltrack.pairs import augment
+    from globaltrack.training.pairs import augment
 
     return PairMixture(sources, cfg.pairs_per_epoch, seed=cfg.seed,
                        augment_fn=functools.partial(augment, photometric=cfg.photometric))
@@ -364,7 +364,7 @@ def _batches(data, order, first: int, last: int, batch_size: int, workers: int):
         return iter([data[i] for i in chunk] for chunk in chunks)
     from torch.utils.data import DataLoader
 
-    from globaltrack.trackers.globaltrack.pairs import collate_pairs
+    from globaltrack.training.pairs import collate_pairs
 
     return iter(DataLoader(data, batch_sampler=chunks, num_workers=workers, collate_fn=collate_pairs))
 
