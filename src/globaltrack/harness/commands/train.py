@@ -54,6 +54,8 @@ class Train:
         g.add_argument("--coco-annotations", help="COCO instances JSON (default: the loader's)")
         g.add_argument("--got10k-root")
         g.add_argument("--lasot-root")
+        g.add_argument("--data-root", help="folder holding the still-image sets of --config lite0-real (coco128, "
+                       "raccoon, bccd; default ../shared/data/train)")
         g = parser.add_argument_group("hardware")
         g.add_argument("--device", help="cpu or cuda (nothing requires a GPU)")
         g.add_argument("--threads", type=int, help="torch CPU threads")
@@ -94,7 +96,8 @@ class Train:
         overrides = {k: getattr(args, k) for k in (
             "epochs", "pairs_per_epoch", "batch_size", "lr", "momentum", "weight_decay", "warmup_iters",
             "grad_clip", "max_iters", "time_limit", "seed", "synthetic_root", "synthetic_sequences",
-            "synthetic_frames", "coco_root", "coco_annotations", "got10k_root", "lasot_root", "device", "threads",
+            "synthetic_frames", "coco_root", "coco_annotations", "got10k_root", "lasot_root", "data_root", "device",
+            "threads",
             "workers")}
         if args.lr_steps:
             try:

@@ -66,6 +66,8 @@ class GlobalTrackTracker(Tracker):
             if weights is None:
                 raise UserError("GlobalTrack needs weights=PATH")
             model = load_model(weights, config)
+            if hasattr(model.backbone, "fuse_for_inference"):  # our own copy: fold frozen BatchNorms (speed)
+                model.backbone.fuse_for_inference()
         self.model = model.eval().to(self.device)
         self.config = self.model.config
         self._query = None
