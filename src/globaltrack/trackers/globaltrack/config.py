@@ -73,6 +73,9 @@ class ModelConfig:
     # images (spec 3): fit (long side, short side), pad to a multiple of `size_divisor`
     image_scale: tuple[int, int] = (1333, 800)
     size_divisor: int = 32
+    # the tracker's default presence threshold on the top-1 QG-RCNN score (0.84: the paper's OxUvA setting; a trained
+    # model may store its own, chosen on training-side data: training/presence.py)
+    presence_threshold: float = 0.84
     # False: the plain-RPN ablation (no modulators; the RCNN scores proposals without the query)
     modulate: bool = True
 
