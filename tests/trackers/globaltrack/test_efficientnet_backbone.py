@@ -99,3 +99,28 @@ def test_imagenet_head_recognises_coco128_photographs():
     assert total >= 50
     assert hits / total > 0.6, f"{hits}/{total} in the top 5"
     assert zebra_top1 and all(zebra_top1)
+
+
+def test_default_tracker_is_the_shipped_lite0_model_with_its_threshold():
+    from globaltrack.trackers import create_tracker
+    from globaltrack.trackers.globaltrack import default_weights_path
+
+    if not default_weights_path().is_file():
+        pytest.skip("default weights not built")
+    tracker = create_tracker("globaltrack")
+    assert tracker.config.name == "lite0_fpn"
+    assert 0.0 < tracker.threshold < 1.0 and tracker.threshold != 0.84  # chosen on coco128 val2017, stored
+    img = np.random.default_rng(0).integers(0, 255, (120, 160, 3), dtype=np.uint8)
+    tracker.init(img, [40, 30, 30, 40])
+    assert tracker.update(img).box.shape == (4,)
+
+
+def test_weights_of_another_config_name_the_file():
+    from globaltrack.trackers.globaltrack.checkpoint import load_model
+    from globaltrack.trackers.globaltrack import default_weights_path
+
+    tiny = default_weights_path().parent / "globaltrack_tiny_synthetic.pth"
+    if not tiny.is_file():
+        pytest.skip("tiny weights not shipped")
+    with pytest.raises(UserError, match="globaltrack_tiny_synthetic.pth"):
+        load_model(tiny, "lite0_fpn")
