@@ -1,6 +1,7 @@
 """GlobalTrack speed: frames per second and peak memory, ``update`` one frame at a time vs ``track_batch``.
 
     python bench/globaltrack.py                  # tiny and r50_fpn at 640x360 and 1333x800 on the CPU (2 threads)
+    python bench/globaltrack.py --shipped-only   # the default GlobalTrack vs CSRT and NanoTrack, 640x360
     python bench/globaltrack.py --cuda           # adds r50_fpn at 1333x800 in bfloat16 with batching on CUDA
 
 Random weights (speed does not depend on them). The network input is the stated size: frames are generated at that
@@ -62,6 +63,53 @@ def _measure(config, width, height, mode, frames, batch, device, dtype, threads,
     queue.put((frames / elapsed, cpu_per_frame, peak_mb))
 
 
+def _measure_shipped(name, options, width, height, frames, threads, queue):
+    """A registered tracker as users get it (the default GlobalTrack: its shipped weights, its own resizing and
+    BatchNorm folding), ``update`` frame by frame on the same frames for every tracker."""
+    import numpy as np
+    import torch
+
+    from globaltrack.trackers import create_tracker
+
+    torch.set_num_threads(threads)
+    try:
+        import cv2
+
+        cv2.setNumThreads(threads)
+    except ImportError:
+        pass
+    tracker = create_tracker(name, **options)
+    rng = np.random.default_rng(0)
+    base = rng.integers(0, 255, (height, width, 3), dtype=np.uint8)
+    # a textured frame with a moving bright block, so the trackers have something to follow
+    images = []
+    for i in range(frames + 1):
+        im = base.copy()
+        x = int(width * 0.3 + 2 * i)
+        im[int(height * 0.4):int(height * 0.55), x:x + int(width * 0.1)] = 255
+        images.append(im)
+    tracker.init(images[0], [width * 0.3, height * 0.4, width * 0.1, height * 0.15])
+    tracker.update(images[1])  # warm-up
+    start, cpu_start = time.perf_counter(), time.process_time()
+    for im in images[1:]:
+        tracker.update(im)
+    elapsed = time.perf_counter() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    queue.put((frames / elapsed, (time.process_time() - cpu_start) / frames, peak_mb))
+
+
+def shipped_rows(threads: int, frames: int, nanotrack_models: str | None):
+    trackers = [("globaltrack", {}), ("csrt", {})]
+    if nanotrack_models:
+        trackers.append(("nanotrack", {"models": nanotrack_models}))
+    rows = []
+    for name, options in trackers:
+        fps, cpu, peak = _in_child(_measure_shipped, name, options, 640, 360, frames, threads)
+        rows.append((name, fps, cpu, peak))
+        print(f"  {name} 640x360 update -> {fps:.2f} fps, peak {peak:.0f} MB", flush=True)
+    return rows
+
+
 def _train_step(threads, steps, queue):
     import numpy as np
     import torch
@@ -110,7 +158,24 @@ def main(argv=None) -> int:
     parser.add_argument("--cuda", action="store_true", help="also measure r50_fpn 1333x800 bfloat16 on CUDA")
     parser.add_argument("--frames-r50", type=int, default=4)
     parser.add_argument("--frames-tiny", type=int, default=16)
+    parser.add_argument("--frames-shipped", type=int, default=40)
+    parser.add_argument("--nanotrack", default=str(Path(__file__).resolve().parents[2] / "shared" / "data" / "weights"
+                                                   / "nanotrack_v2"), help="NanoTrack v2 ONNX folder")
+    parser.add_argument("--shipped-only", action="store_true",
+                        help="only the default GlobalTrack vs CSRT and NanoTrack on 640x360 frames")
     args = parser.parse_args(argv)
+
+    print(f"default GlobalTrack (shipped weights, its own resizing) vs CSRT and NanoTrack, 640x360 frames, "
+          f"{args.threads} threads:")
+    shipped = shipped_rows(args.threads, args.frames_shipped,
+                           args.nanotrack if Path(args.nanotrack).is_dir() else None)
+    print("| tracker | fps | wall ms/frame | process CPU s/frame | peak MB |\n|---|---|---|---|---|")
+    for name, fps, cpu, peak in shipped:
+        print(f"| {name} | {fps:.1f} | {1000 / fps:.0f} | {cpu:.3f} | {peak:.0f} |")
+    gt = shipped[0][1]
+    print("GlobalTrack / " + ", ".join(f"{n}: {gt / f:.2f}x" for n, f, _, _ in shipped[1:]), flush=True)
+    if args.shipped_only:
+        return 0
 
     rows = []
     plan = []

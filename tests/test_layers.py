@@ -10,16 +10,18 @@ from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "globaltrack"
 
-# Edges still on this branch that other work removes; the lead deletes each line when it lands:
-# - trackers -> harness: trackers/globaltrack/evidence.py (training code) imports the runner; issue 11 moves
-#   training out of trackers into globaltrack/training/.
-# - metrics -> scoring: metrics/evaluate.py is a shim for that same evidence.py (it imports
-#   globaltrack.metrics.evaluate); once it imports globaltrack.scoring.evaluate, delete the shim and this line.
-TOLERATED = {("trackers", "harness"), ("metrics", "scoring")}
+TOLERATED: set[tuple[str, str]] = set()  # no edge is excused
+
+
+# The CLI commands are the top layer: they drive training (globaltrack.training), which itself runs trackers through
+# the harness's runner. So harness/commands/ is a node of its own above everything, not part of `harness`.
+COMMANDS = "harness.commands"
 
 
 def _package(path: Path) -> str:
     rel = path.relative_to(SRC).parts
+    if rel[:2] == ("harness", "commands"):
+        return COMMANDS
     return rel[0][:-3] if len(rel) == 1 else rel[0]
 
 
@@ -36,8 +38,9 @@ def import_graph() -> dict[str, set[str]]:
             for name in names:
                 parts = name.split(".")
                 if parts[0] == "globaltrack" and len(parts) > 1:
-                    dst = parts[1]
-                    if dst != src and ((SRC / dst).is_dir() or (SRC / f"{dst}.py").is_file()):
+                    dst = COMMANDS if parts[1:3] == ["harness", "commands"] else parts[1]
+                    known = dst == COMMANDS or (SRC / dst).is_dir() or (SRC / f"{dst}.py").is_file()
+                    if dst != src and known:
                         graph.setdefault(src, set()).add(dst)
     return graph
 
@@ -74,3 +77,11 @@ def test_the_graph_sees_real_edges():
     graph = import_graph()
     assert "metrics" in graph["scoring"] and "results" in graph["scoring"] and "textio" in graph["benchmarks"]
     assert "results" not in graph.get("benchmarks", set()) and "harness" not in graph.get("interop", set())
+
+
+def test_only_the_cli_sits_above_training():
+    graph = import_graph()
+    assert "training" in graph[COMMANDS] and "harness" in graph["training"]
+    importers = {src for src, deps in graph.items() if COMMANDS in deps}
+    assert importers <= {"__main__", "harness"}, importers  # the CLI (harness/cli.py) finds its commands
+    assert "training" not in graph.get("harness", set()) and "training" not in graph.get("trackers", set())

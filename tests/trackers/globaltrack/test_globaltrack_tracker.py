@@ -45,7 +45,7 @@ def test_missing_default_weights_is_a_clear_user_error(monkeypatch, tmp_path):
     import globaltrack.trackers.globaltrack as gt
 
     monkeypatch.setattr(gt, "default_weights_path", lambda: tmp_path / "missing.pth")
-    with pytest.raises(UserError, match="globaltrack train --config tiny-synthetic"):
+    with pytest.raises(UserError, match="globaltrack train --config lite0-real"):
         create_tracker("globaltrack")
     ok, why = gt._available()
     assert not ok and "weights" in why

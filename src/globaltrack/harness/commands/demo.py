@@ -131,7 +131,7 @@ class Demo:
                               allow_missing=True)
         evidence = None
         if evidence_path().is_file():
-            from globaltrack.trackers.globaltrack.evidence import load_evidence
+            from globaltrack.training.evidence import load_evidence
 
             evidence = load_evidence(evidence_path())  # resolves its figure paths, stored relative to the file
         report = write_report([evaluation], Path(args.reports) / "demo.html", results_root=results,

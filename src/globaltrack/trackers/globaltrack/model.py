@@ -84,6 +84,10 @@ def build_backbone(cfg: ModelConfig) -> BackboneWithFPN:
     elif cfg.backbone == "small_resnet":
         body = SmallResNet(cfg.backbone_widths, cfg.backbone_blocks, cfg.stem_width, cfg.backbone_norm)
         in_channels = list(cfg.backbone_widths)
+    elif cfg.backbone == "efficientnet_lite0":
+        from globaltrack.trackers.globaltrack.efficientnet import backbone_with_fpn
+
+        return backbone_with_fpn(cfg.fpn_channels)
     else:
         raise ValueError(f"unknown backbone {cfg.backbone!r}")
     return_layers = {f"layer{i + 1}": str(i) for i in range(4)}
@@ -156,6 +160,8 @@ class GlobalTrackModel(nn.Module):
     def _frozen_modules(self) -> list[nn.Module]:
         """mmdet ResNet ``_freeze_stages``: -1 nothing, 0 the stem, k the stem and layer1..k."""
         body = self.backbone.body
+        if hasattr(self.backbone, "frozen_modules"):  # efficientnet_lite0: its own stage layout
+            return self.backbone.frozen_modules(self.config.frozen_stages)
         if self.config.frozen_stages < 0:
             return []
         mods: list[nn.Module] = [body.conv1, body.bn1]

@@ -33,7 +33,7 @@ class GlobalTrackTracker(Tracker):
     name = "globaltrack"
     is_deterministic = True
 
-    def __init__(self, weights=None, config=None, device="cpu", dtype="float32", batch=8, threshold=0.84,
+    def __init__(self, weights=None, config=None, device="cpu", dtype="float32", batch=8, threshold=None,
                  source="rcnn", model=None, threads=None):
         import torch
 
@@ -52,7 +52,7 @@ class GlobalTrackTracker(Tracker):
             raise UserError(f"bad device '{device}': {err}") from err
         try:
             self.batch = max(int(batch), 1)
-            self.threshold = float(threshold)
+            self._threshold_option = None if threshold is None else float(threshold)
         except ValueError as err:
             raise UserError(f"bad GlobalTrack option: {err}") from err
         if threads is not None:
@@ -66,8 +66,13 @@ class GlobalTrackTracker(Tracker):
             if weights is None:
                 raise UserError("GlobalTrack needs weights=PATH")
             model = load_model(weights, config)
+            if hasattr(model.backbone, "fuse_for_inference"):  # our own copy: fold frozen BatchNorms (speed)
+                model.backbone.fuse_for_inference()
         self.model = model.eval().to(self.device)
         self.config = self.model.config
+        # the weights' own presence threshold (stored in their config) unless the user gives one
+        self.threshold = (self._threshold_option if self._threshold_option is not None
+                          else float(getattr(self.config, "presence_threshold", 0.84)))
         self._query = None
         self._last_box = None
 

@@ -7,9 +7,9 @@ import pytest
 from globaltrack.benchmarks import load_sequences
 from globaltrack.benchmarks.synthetic import generate
 from globaltrack.sequence import Sequence
-from globaltrack.trackers.globaltrack.pairs import (MAX_GAP, ImagePairs, PairMixture, SyntheticPairs, VideoPairs,
+from globaltrack.training.pairs import (MAX_GAP, ImagePairs, PairMixture, SyntheticPairs, VideoPairs,
                                                     hflip, valid_boxes)
-from globaltrack.trackers.globaltrack.train import TrainConfig, get_train_config, learning_rate
+from globaltrack.training.train import TrainConfig, get_train_config, learning_rate
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +51,7 @@ def test_video_pairs_query_before_search_within_gap(tmp_path):
     rng = np.random.default_rng(0)
     valid = src.valid(0)
     assert valid[:50].all() and not valid[50:].any()
-    from globaltrack.trackers.globaltrack.pairs import _gap_pair
+    from globaltrack.training.pairs import _gap_pair
 
     for _ in range(50):
         q, s = _gap_pair(rng, valid, valid)
@@ -108,7 +108,7 @@ def test_two_iterations_checkpoint_log_and_resume(synth, tmp_path):
     pytest.importorskip("globaltrack.trackers.globaltrack.model")
     import torch
 
-    from globaltrack.trackers.globaltrack.train import export_weights, model_from_checkpoint, train
+    from globaltrack.training.train import export_weights, model_from_checkpoint, train
 
     cfg = TrainConfig(name="t", model="tiny", epochs=2, pairs_per_epoch=2, batch_size=1, lr=0.002,
                       warmup_iters=2, probs={"synthetic": 1.0}, synthetic_root=str(synth), max_iters=2,
@@ -141,7 +141,7 @@ def test_two_iterations_checkpoint_log_and_resume(synth, tmp_path):
 def test_evidence_figures_resolve_relative_to_the_json(tmp_path):
     import json
 
-    from globaltrack.trackers.globaltrack.evidence import load_evidence
+    from globaltrack.training.evidence import load_evidence
 
     (tmp_path / "fig.png").write_bytes(b"png")
     (tmp_path / "evidence.json").write_text(json.dumps({"tables": {}, "notes": [], "figures": {"c": "fig.png"}}))
@@ -152,7 +152,7 @@ def test_evidence_figures_resolve_relative_to_the_json(tmp_path):
 def test_shipped_evidence_has_the_agreed_shape():
     import json
 
-    from globaltrack.trackers.globaltrack.evidence import EVIDENCE_PATH
+    from globaltrack.training.evidence import EVIDENCE_PATH
 
     if not EVIDENCE_PATH.is_file():
         pytest.skip("no shipped evidence.json")
@@ -170,7 +170,7 @@ def test_build_pairs_from_a_tiny_coco_and_the_synthetic_split(tmp_path, synth):
 
     from PIL import Image
 
-    from globaltrack.trackers.globaltrack.train import build_pairs
+    from globaltrack.training.train import build_pairs
 
     (tmp_path / "coco" / "train2017").mkdir(parents=True)
     (tmp_path / "coco" / "annotations").mkdir()

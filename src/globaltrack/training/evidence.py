@@ -8,7 +8,7 @@ Three questions, each a table in the agreed report format
    `globaltrack.metrics.recall.average_recall`) of QG-RPN vs the plain RPN, and of QG-RCNN vs QG-RPN, on every
    ``ar_stride``-th frame with the target present, using the tracker's ``candidates(image, k, source=...)``.
 2. Cross-query vs single-query loss, the paper's Table 3: success AUC, precision and normalised precision under
-   the ``lasot`` protocol (`globaltrack.metrics.evaluate.evaluate` on results written by the harness runner).
+   the ``lasot`` protocol (`globaltrack.scoring.evaluate.evaluate` on results written by the harness runner).
 3. Long-term behaviour: success AUC on the sequences with absences or cuts for GlobalTrack vs KCF, CSRT and TLD,
    and a per-frame IoU plot of one such sequence.
 
@@ -24,7 +24,7 @@ import numpy as np
 
 from globaltrack._io import atomic_write_bytes, atomic_write_text
 from globaltrack.trackers.globaltrack.checkpoint import safe_load
-from globaltrack.trackers.globaltrack.train import WEIGHTS_DIR
+from globaltrack.training.train import WEIGHTS_DIR
 
 EVIDENCE_PATH = WEIGHTS_DIR / "evidence.json"
 MAIN_WEIGHTS = WEIGHTS_DIR / "globaltrack_tiny_synthetic.pth"
@@ -109,7 +109,7 @@ def proposal_recall(sequences, variants: list[tuple[str, str, str]], ar_stride: 
 
 def _run_and_score(trackers, sequences, store_root: Path, jobs: int = 1):
     from globaltrack.harness.runner import run_trackers
-    from globaltrack.metrics.evaluate import evaluate
+    from globaltrack.scoring.evaluate import evaluate
     from globaltrack.results.store import ResultStore
 
     store = ResultStore(store_root)
@@ -214,7 +214,7 @@ def write_evidence(out_path=None, root=None, baselines=("kcf", "csrt", "tld"), w
     # 2 + 3. tracking runs. Each GlobalTrack variant gets a store named by its weights' content hash: the runner's
     # resume key sees the options (the weights *path*), not the file, so retrained weights at the same path would
     # otherwise be skipped as "already run".
-    from globaltrack.metrics.evaluate import evaluate
+    from globaltrack.scoring.evaluate import evaluate
 
     log("tracking runs ...")
     runs: dict[str, tuple[Any, str]] = {}  # row label -> (store, tracker name)

@@ -14,9 +14,9 @@ from PIL import Image
 
 from globaltrack.benchmarks import load_sequences
 from globaltrack.benchmarks.coco import load_coco_instances
-from globaltrack.trackers.globaltrack.pairs import (MAX_GAP, MAX_INSTANCES, ImagePairs, VideoPairs, augment,
+from globaltrack.training.pairs import (MAX_GAP, MAX_INSTANCES, ImagePairs, VideoPairs, augment,
                                                     xywh_to_x1y1x2y2)
-from globaltrack.trackers.globaltrack.train import TrainConfig, build_pairs
+from globaltrack.training.train import TrainConfig, build_pairs
 
 W, H = 64, 48
 STEP = 0.1        # ground-truth x = X0 + STEP * frame index, so a box tells which frame it came from
