@@ -25,11 +25,14 @@ class Train:
     @staticmethod
     def add_arguments(parser):
         parser.add_argument("--config", default="tiny-synthetic",
-                            help="named training config: tiny-synthetic (default, CPU) or r50-official")
+                            help="named training config: tiny-synthetic (default, CPU), r50-official-coco (stage 1) "
+                                 "or r50-official (stage 2)")
         parser.add_argument("--out", default=None, help="run folder (default work_dirs/<config>[-ablation])")
         parser.add_argument("--resume", action="store_true", help="continue from <out>/latest.pth")
         parser.add_argument("--init", metavar="CHECKPOINT",
-                            help="initial weights from any checkpoint (ours, mmcv, converted official)")
+                            help="initial weights from any checkpoint (ours, mmcv, converted official), or "
+                                 "torchvision-coco[:PATH]: torchvision's COCO Faster R-CNN (r50 configs; PATH or "
+                                 "the torch hub cache, never downloaded)")
         parser.add_argument("--single-query", action="store_true", help="ablation: loss of one query per pair")
         parser.add_argument("--plain-rpn", action="store_true", help="ablation: no modulators (plain RPN/RCNN)")
         g = parser.add_argument_group("schedule (defaults from --config)")
