@@ -59,6 +59,9 @@ class Train:
         g.add_argument("--lasot-root")
         g = parser.add_argument_group("hardware")
         g.add_argument("--device", help="cpu or cuda (nothing requires a GPU)")
+        g.add_argument("--devices", help="multi-process (DDP) training, one process per device: cuda:0,cuda:1 "
+                                         "or a GPU count (4), or cpu,cpu; --batch-size is the global pairs per "
+                                         "step. `torchrun --nproc_per_node N -m globaltrack train` works too")
         g.add_argument("--threads", type=int, help="torch CPU threads")
         g.add_argument("--workers", type=int, help="DataLoader worker processes")
         g = parser.add_argument_group("export and evidence")
@@ -113,7 +116,17 @@ class Train:
         cfg = get_train_config(args.config, **overrides)
         suffix = ("-single-query" if cfg.single_query else "") + ("-plain-rpn" if cfg.plain_rpn else "")
         out = Path(args.out or f"work_dirs/{cfg.name}{suffix}")
-        last = train(cfg, out, resume=args.resume, init=args.init)
+        if args.devices:
+            from globaltrack.training.distributed import launch, parse_devices
+
+            launch(train, cfg, parse_devices(args.devices), out, resume=args.resume, init=args.init)
+            last = out / "latest.pth"
+        else:
+            last = train(cfg, out, resume=args.resume, init=args.init)
+        import os
+
+        if os.environ.get("RANK", "0") != "0":  # torchrun: rank 0 reports (and exports)
+            return 0
         print(f"last checkpoint: {last}; log: {out / 'train_log.csv'}; plot: {out / 'train_loss.png'}")
         if args.export:
             print(f"exported {export_weights(last, args.export)}")

@@ -28,6 +28,8 @@ import numpy as np
 
 from globaltrack._io import atomic_write_bytes
 from globaltrack.errors import UserError
+from globaltrack.training import distributed
+from globaltrack.training.distributed import main_process_only
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[2] / "data" / "weights"
 DEFAULT_WEIGHTS = WEIGHTS_DIR / "globaltrack_tiny_synthetic.pth"
@@ -205,7 +207,7 @@ def batch_losses(model, pairs, cfg_model, device, single_query: bool = False) ->
     scale, div = cfg_model.image_scale, cfg_model.size_divisor
     q = preprocess_batch([p.query_image for p in pairs], [_to_xywh(p.query_boxes) for p in pairs], scale, div)
     s = preprocess_batch([p.search_image for p in pairs], [_to_xywh(p.search_boxes) for p in pairs], scale, div)
-    return model.forward_train(q.images.to(device), [b.to(device) for b in q.boxes],
+    return model(q.images.to(device), [b.to(device) for b in q.boxes],  # model(): DDP's forward, if wrapped
                                s.images.to(device), [b.to(device) for b in s.boxes], single_query=single_query,
                                search_sizes=s.image_sizes)
 
@@ -271,6 +273,7 @@ def build_pairs(cfg: TrainConfig, out_dir: Path):
 
 
 # ------------------------------------------------------------------------------------------------ checkpoints
+@main_process_only
 def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
     import torch
 
@@ -299,6 +302,7 @@ def export_weights(checkpoint, out_path, fp16: bool = False) -> Path:
 LOG_NAME = "train_log.csv"
 
 
+@main_process_only
 def _append_log(path: Path, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
@@ -316,6 +320,7 @@ def _append_log(path: Path, rows: list[dict[str, Any]]) -> None:
             w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in r.items()})
 
 
+@main_process_only
 def truncate_log(path: Path, iteration: int) -> None:
     """Keep the log rows up to ``iteration`` (a resumed run repeats the iterations after its checkpoint)."""
     if not path.exists():
@@ -333,6 +338,7 @@ def truncate_log(path: Path, iteration: int) -> None:
     atomic_write_text(path, buf.getvalue())
 
 
+@main_process_only
 def plot_log(csv_path, png_path, title: str = "GlobalTrack training") -> Path | None:
     """Loss curves (raw, and a running median over ~2% of the run) against the iteration."""
     import matplotlib
@@ -367,9 +373,12 @@ def plot_log(csv_path, png_path, title: str = "GlobalTrack training") -> Path | 
 
 
 # ------------------------------------------------------------------------------------------------ the loop
-def _batches(data, order, first: int, last: int, batch_size: int, workers: int):
-    """Batches ``first..last-1`` of an epoch (lists of `Pair`), loaded in ``workers`` processes when > 0."""
+def _batches(data, order, first: int, last: int, batch_size: int, workers: int, shard=None):
+    """Batches ``first..last-1`` of an epoch (lists of `Pair`), loaded in ``workers`` processes when > 0;
+    ``shard`` picks this process's pairs of each global batch (multi-process training)."""
     chunks = [[int(i) for i in order[b * batch_size:(b + 1) * batch_size]] for b in range(first, last)]
+    if shard is not None:
+        chunks = [shard(c) for c in chunks]
     if workers <= 0:
         return iter([data[i] for i in chunk] for chunk in chunks)
     from torch.utils.data import DataLoader
@@ -387,9 +396,10 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, init: str | None = No
     out.mkdir(parents=True, exist_ok=True)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
-    device = torch.device(cfg.device)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise UserError("--device cuda but no CUDA GPU is available (use --device cpu)")
+    dist = distributed.setup(cfg.device)  # one process, or this rank of a torchrun / --devices group
+    device = dist.device
+    dist.check_batch_size(cfg.batch_size)
+    quiet = quiet or not dist.is_main
     torch.manual_seed(cfg.seed)
     random.seed(cfg.seed)  # forward_train draws instances (single query, > 8 instances) with `random`
 
@@ -412,14 +422,16 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, init: str | None = No
             print(f"initialised from {init}: {len(missing)} model tensors not in it, {len(unexpected)} unused")
     elif cfg.scratch_init:
         init_for_scratch_training(model)
-    if not (resume and latest.exists()):
+    if dist.is_main and not (resume and latest.exists()):
         # a fresh run starts a fresh log
         for f in (out / LOG_NAME,):
             if f.exists():
                 f.unlink()
-    (out / "train_config.json").write_text(json.dumps(cfg.to_dict(), indent=1))
+    if dist.is_main:
+        (out / "train_config.json").write_text(json.dumps(cfg.to_dict(), indent=1))
 
-    data = build_pairs(cfg, out)
+    data = dist.main_first(lambda: build_pairs(cfg, out))  # rank 0 generates a synthetic split first
+    net = dist.wrap(model)  # after loading: every rank starts from the same weights
     batches_per_epoch = math.ceil(cfg.pairs_per_epoch / cfg.batch_size)
     mcfg = model.config
 
@@ -444,7 +456,8 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, init: str | None = No
         rows = []
         order = np.random.default_rng([cfg.seed, epoch]).permutation(cfg.pairs_per_epoch)
         epoch_complete = True
-        batches = _batches(data, order, batch_in_epoch, batches_per_epoch, cfg.batch_size, cfg.workers)
+        batches = _batches(data, order, batch_in_epoch, batches_per_epoch, cfg.batch_size, cfg.workers,
+                           dist.shard)
         for b in range(batch_in_epoch, batches_per_epoch):
             t0 = time.time()
             pairs = next(batches)
@@ -452,8 +465,10 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, init: str | None = No
             lr = learning_rate(cfg, iteration, epoch)
             for g in opt.param_groups:
                 g["lr"] = lr
-            losses = batch_losses(model, pairs, mcfg, device, single_query=cfg.single_query)
+            with dist.autocast():
+                losses = batch_losses(net, pairs, mcfg, device, single_query=cfg.single_query)
             total, logged = sum_losses(losses)
+            logged = dist.average(logged)
             opt.zero_grad(set_to_none=True)
             if not torch.isfinite(total):
                 raise RuntimeError(f"non-finite loss at iteration {iteration}: {logged}")
@@ -499,6 +514,7 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, init: str | None = No
                   flush=True)
     if (out / LOG_NAME).exists():
         plot_log(out / LOG_NAME, out / "train_loss.png", f"GlobalTrack {cfg.name}")
+    dist.close()
     return latest
 
 
