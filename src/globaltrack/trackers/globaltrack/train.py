@@ -183,7 +183,7 @@ def load_init(model, path) -> tuple[list[str], list[str]]:
     from globaltrack.trackers.globaltrack.coco_init import is_torchvision_coco_spec, load_torchvision_coco
 
     if is_torchvision_coco_spec(path):  # torchvision-coco[:PATH]: the COCO detector, mapped (coco_init.py)
-        return load_torchvision_coco(model, path)
+        return load_torchvision_coco(model, path, log=print if distributed.is_main_process() else None)
     sd, _ = read_checkpoint(path)
     if is_official(sd):
         sd = convert_official(sd, path)
