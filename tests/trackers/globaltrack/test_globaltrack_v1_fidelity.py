@@ -78,3 +78,15 @@ def test_a_zero_area_roi_pools_a_point_as_v1_does():
     ref = reference_roi_align_v1(feat[0].numpy(), [40.0, 8.0, 39.0, 47.0])[0]
     np.testing.assert_allclose(ours.numpy(), ref, atol=1e-5)
     assert torch.all(ours[:, 0] == ours[:, -1])  # every column is the same point x = 10
+
+
+def test_many_sub_pixel_rois_on_a_full_size_map_are_pooled_in_place():
+    # a P2 map of a 1333x800 frame and 300 border slivers (a copy of the map per RoI would need ~6 GB)
+    torch.manual_seed(0)
+    feat = torch.randn(2, 64, 200, 336)
+    x = torch.rand(300) * 1340
+    rois = torch.stack([torch.arange(300) % 2, x, torch.rand(300) * 700, x + 0.5, torch.rand(300) * 90 + 700], 1)
+    out = roi_align_v1(feat, rois.float(), 7, 4, 2)
+    for k in (0, 151, 299):
+        ref = reference_roi_align_v1(feat[int(rois[k, 0])].numpy(), rois[k, 1:].tolist())
+        np.testing.assert_allclose(out[k].numpy(), ref, atol=1e-4)

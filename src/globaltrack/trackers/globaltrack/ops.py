@@ -116,9 +116,10 @@ def map_roi_levels(rois: torch.Tensor, num_levels: int, finest_scale: float = 56
     return levels.clamp(min=0, max=num_levels - 1).long()
 
 
-def _bilinear_v1(data: torch.Tensor, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """v1 ``bilinear_interpolate`` (same as torchvision's) of (K, C, H, W) maps at (K, S) points -> (K, C, S)."""
-    height, width = data.shape[-2:]
+def _bilinear_v1(feature: torch.Tensor, batch: torch.Tensor, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """v1 ``bilinear_interpolate`` (same as torchvision's) on (N, C, H, W) maps at (K, S) points of image
+    ``batch[k]`` -> (K, C, S). Gathers the 4 neighbours per point (no per-RoI copy of the map)."""
+    n, channels, height, width = feature.shape
     outside = (y < -1.0) | (y > height) | (x < -1.0) | (x > width)
     y = y.clamp(min=0)
     x = x.clamp(min=0)
@@ -136,15 +137,16 @@ def _bilinear_v1(data: torch.Tensor, y: torch.Tensor, x: torch.Tensor) -> torch.
     lx = x - x_low.to(x.dtype)
     hy = 1.0 - ly
     hx = 1.0 - lx
-    flat = data.flatten(2)  # (K, C, H*W)
+    table = feature.permute(0, 2, 3, 1).reshape(n, height * width, channels)
+    rows = batch.view(-1, 1)
 
-    def at(yy, xx):
-        index = (yy * width + xx)[:, None, :].expand(-1, flat.shape[1], -1)
-        return flat.gather(2, index)
+    def at(yy, xx):  # (K, S, C)
+        return table[rows, yy * width + xx]
 
-    val = ((hy * hx)[:, None] * at(y_low, x_low) + (hy * lx)[:, None] * at(y_low, x_high)
-           + (ly * hx)[:, None] * at(y_high, x_low) + (ly * lx)[:, None] * at(y_high, x_high))
-    return torch.where(outside[:, None], torch.zeros_like(val), val)
+    val = ((hy * hx)[..., None] * at(y_low, x_low) + (hy * lx)[..., None] * at(y_low, x_high)
+           + (ly * hx)[..., None] * at(y_high, x_low) + (ly * lx)[..., None] * at(y_high, x_high))
+    val = torch.where(outside[..., None], torch.zeros_like(val), val)
+    return val.permute(0, 2, 1)
 
 
 def _roi_align_v1_exact(feature: torch.Tensor, shifted: torch.Tensor, output_size: int, spatial_scale: float,
@@ -169,9 +171,8 @@ def _roi_align_v1_exact(feature: torch.Tensor, shifted: torch.Tensor, output_siz
     # every (ph, iy) with every (pw, ix): (K, out, s, out, s)
     yy = ys[:, :, :, None, None].expand(k, output_size, sampling_ratio, output_size, sampling_ratio)
     xx = xs[:, None, None, :, :].expand(k, output_size, sampling_ratio, output_size, sampling_ratio)
-    data = feature[shifted[:, 0].long()]
-    vals = _bilinear_v1(data, yy.reshape(k, -1), xx.reshape(k, -1))
-    vals = vals.view(k, -1, output_size, sampling_ratio, output_size, sampling_ratio)
+    vals = _bilinear_v1(feature, shifted[:, 0].long(), yy.reshape(k, -1), xx.reshape(k, -1))
+    vals = vals.reshape(k, -1, output_size, sampling_ratio, output_size, sampling_ratio)
     # the kernel accumulates iy-major, ix-minor, then divides by the count
     acc = torch.zeros_like(vals[:, :, :, 0, :, 0])
     for iy in range(sampling_ratio):
