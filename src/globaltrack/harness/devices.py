@@ -27,7 +27,7 @@ GPU_DEFAULTS = {"dtype": "bfloat16", "batch": "8"}
 
 
 def parse_device_list(devices: str | None = None, gpus: int | None = None) -> list[str] | None:
-    """``--devices cuda:0,cuda:1`` / ``--devices cpu,cpu`` / ``--gpus 2`` -> ``["cuda:0", "cuda:1"]``; None if neither."""
+    """``--devices cuda:0,cuda:1`` / ``--devices cpu,cpu`` / ``--gpus 2`` -> a device list; None if neither."""
     if devices and gpus:
         raise UserError("give --devices or --gpus, not both")
     if gpus is not None and not devices:

@@ -123,6 +123,18 @@ class DistContext:
         t /= self.world_size
         return {**logged, **{k: float(v) for k, v in zip(keys, t.tolist())}}
 
+    def any(self, flag: bool) -> bool:
+        """True on every rank when it is True on any (decisions such as a time limit must be the same everywhere,
+        or the ranks still stepping would wait for the stopped one forever)."""
+        if not self.distributed:
+            return bool(flag)
+        import torch
+        import torch.distributed as dist
+
+        t = torch.tensor([1.0 if flag else 0.0], device=self.device if self.device.type == "cuda" else "cpu")
+        dist.all_reduce(t, op=dist.ReduceOp.MAX)
+        return bool(t.item() > 0)
+
     def barrier(self) -> None:
         if self.distributed:
             import torch.distributed as dist

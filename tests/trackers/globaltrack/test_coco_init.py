@@ -69,7 +69,8 @@ def test_every_detector_tensor_maps_and_the_predictor_becomes_one_class(tv_model
     assert sum(k.startswith(("rpn_modulator.", "rcnn_modulator.")) for k in report.kept) == 26
     assert report.unused == []
     text = "\n".join(lines)
-    assert f"mapped {len(report.mapped)} tensors" in text and "re-initialised 4" in text and "kept at the model's init" in text
+    assert f"mapped {len(report.mapped)} tensors" in text and "re-initialised 4" in text
+    assert "kept at the model's init" in text
 
 
 def test_batchnorm_is_frozen_as_in_the_paper(mapped_model):

@@ -102,8 +102,8 @@ NAMED_CONFIGS: dict[str, TrainConfig] = {
         pairs_per_epoch=260, batch_size=2, lr=0.005, warmup_iters=100, probs={"synthetic": 1.0}, threads=1),
     # The paper's recipe (spec 2.1-2.2): 4 pairs per step (4 GPUs x 1 pair), SGD with the config's lr 0.01 as the
     # official script applies it: autoscaled by gpus/8, i.e. 0.005 for its 4 GPUs x 1 pair (pass --lr 0.01 for the
-    # unscaled value), x0.1 at epochs 8 and 11 of 12, 30,000 pairs per epoch. Stage 1 on COCO from a COCO detector (--init torchvision-coco), stage 2
-    # on COCO/GOT-10k/LaSOT at 0.4/0.4/0.2 from stage 1's epoch_12.pth.
+    # unscaled value), x0.1 at epochs 8 and 11 of 12, 30,000 pairs per epoch. Stage 1 on COCO from a COCO
+    # detector (--init torchvision-coco), stage 2 on COCO/GOT-10k/LaSOT at 0.4/0.4/0.2 from stage 1's epoch_12.pth.
     "r50-official-coco": TrainConfig(
         name="r50-official-coco", model="r50_fpn", epochs=12, pairs_per_epoch=30000, batch_size=4, lr=0.005,
         warmup_iters=500, probs={"coco": 1.0}, device="cuda", workers=8, scratch_init=False),
@@ -207,9 +207,10 @@ def batch_losses(model, pairs, cfg_model, device, single_query: bool = False) ->
     scale, div = cfg_model.image_scale, cfg_model.size_divisor
     q = preprocess_batch([p.query_image for p in pairs], [_to_xywh(p.query_boxes) for p in pairs], scale, div)
     s = preprocess_batch([p.search_image for p in pairs], [_to_xywh(p.search_boxes) for p in pairs], scale, div)
-    return model(q.images.to(device), [b.to(device) for b in q.boxes],  # model(): DDP's forward, if wrapped
-                               s.images.to(device), [b.to(device) for b in s.boxes], single_query=single_query,
-                               search_sizes=s.image_sizes)
+    # model(...), not model.forward_train(...): a DDP-wrapped model must see the call to sync gradients
+    return model(q.images.to(device), [b.to(device) for b in q.boxes],
+                 s.images.to(device), [b.to(device) for b in s.boxes], single_query=single_query,
+                 search_sizes=s.image_sizes)
 
 
 def sum_losses(losses: dict[str, Any]):
@@ -483,7 +484,7 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, init: str | None = No
                 print(f"epoch {epoch + 1}/{cfg.epochs} it {iteration} lr {lr:.5f} loss {logged['loss']:.4f} "
                       f"({', '.join(f'{k} {v:.3f}' for k, v in logged.items() if k != 'loss')}) "
                       f"{rows[-1]['time_iter']:.2f}s/it", flush=True)
-            out_of_time = bool(cfg.time_limit) and (now - start) / 60 > cfg.time_limit
+            out_of_time = bool(cfg.time_limit) and dist.any((now - start) / 60 > cfg.time_limit)  # ranks agree
             out_of_iters = bool(cfg.max_iters) and iteration >= cfg.max_iters
             if out_of_time or out_of_iters:
                 stop = True
