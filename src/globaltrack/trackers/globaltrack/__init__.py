@@ -19,14 +19,20 @@ DEFAULT_WEIGHTS_NAME = "globaltrack_tiny_synthetic.pth"
 _KNOWN_OPTIONS = ("weights", "config", "device", "dtype", "batch", "threshold", "threads")
 
 
-def default_weights_path() -> Path:
-    """``src/globaltrack/data/weights/globaltrack_tiny_synthetic.pth`` (written by ``globaltrack train``)."""
+def shipped_weights_dir() -> Path:
+    """``src/globaltrack/data/weights``: the shipped weights, their training logs and the evidence report (the one
+    spelling of this folder; training and evidence code should take it from here)."""
     try:
         from importlib.resources import files
 
-        return Path(str(files("globaltrack").joinpath("data", "weights", DEFAULT_WEIGHTS_NAME)))
+        return Path(str(files("globaltrack").joinpath("data", "weights")))
     except (ModuleNotFoundError, TypeError):  # pragma: no cover - fall back to the source tree
-        return Path(__file__).resolve().parents[2] / "data" / "weights" / DEFAULT_WEIGHTS_NAME
+        return Path(__file__).resolve().parents[2] / "data" / "weights"
+
+
+def default_weights_path() -> Path:
+    """``src/globaltrack/data/weights/globaltrack_tiny_synthetic.pth`` (written by ``globaltrack train``)."""
+    return shipped_weights_dir() / DEFAULT_WEIGHTS_NAME
 
 
 def _torch_missing() -> str:
