@@ -202,8 +202,9 @@ def roi_align_v1(feature: torch.Tensor, rois: torch.Tensor, output_size: int, st
         width = shifted[:, 3] * scale - shifted[:, 1] * scale
         height = shifted[:, 4] * scale - shifted[:, 2] * scale
         small = torch.nonzero((width < 1) | (height < 1)).flatten()
-        if small.numel():
-            pooled[small] = _roi_align_v1_exact(feature32, shifted[small], output_size, scale, sampling_ratio)
+        for start in range(0, small.numel(), 128):  # chunks bound the memory of the gathered samples
+            part = small[start:start + 128]
+            pooled[part] = _roi_align_v1_exact(feature32, shifted[part], output_size, scale, sampling_ratio)
     return pooled.to(feature.dtype)
 
 
