@@ -20,10 +20,11 @@ What maps, and how (``map_torchvision_coco``):
   widths and heights at every level, centres s/2 apart. The head is shared by the levels, so the shift is folded
   into the dx/dy biases: ``b_dx -= (s/2) / w`` (per anchor shape, one value for all levels by least squares in
   pixels; the residual, ~0.03 px at P2, is reported). dw/dh need nothing: the sizes agree.
-- **box predictor**: COCO's 91-class ``cls_score`` / ``bbox_pred`` cannot be a 2-class (background, object) head.
-  The official code loads its start checkpoint with mmcv's non-strict ``load_checkpoint``, which leaves
-  shape-mismatched tensors at their initialisation; so does this: mmdet v1's ``BBoxHead.init_weights`` (normal std
-  0.01 / 0.001, zero biases), reported as re-initialised.
+- **box predictor**: COCO's 91-class ``cls_score`` / ``bbox_pred`` cannot be the official 2-class (background,
+  object; class-specific deltas, rows 4..7 the object's) head. How the official start checkpoint got its 2-class
+  head is undocumented (GlobalTrack issue #16, unanswered), so no COCO class is picked: the predictor starts as a
+  2-class mmdet v1 model starts, ``BBoxHead.init_weights`` (normal std 0.01 / 0.001, zero biases), reported as
+  re-initialised. fc6/fc7 (the shared 2-fc head) keep their COCO weights.
 - **modulators** (``rpn_modulator.*``, ``rcnn_modulator.*``): not in a detector; kept at their official
   initialisation (normal std 0.01).
 """
@@ -202,7 +203,7 @@ def map_torchvision_coco(tv_state: dict, model, source: str = "<torchvision COCO
         bias[4 * a + 1] += sy
     out["rpn.head.bbox_pred.bias"] = bias
 
-    # the 2-class predictor: mmdet v1 BBoxHead.init_weights (what mmcv's non-strict load leaves for mismatches)
+    # the 2-class predictor: mmdet v1 BBoxHead.init_weights (see the module docstring)
     gen = torch.Generator().manual_seed(0)
     for name in report.reinitialised:
         shape, dtype = own[name].shape, own[name].dtype
