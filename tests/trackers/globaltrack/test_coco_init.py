@@ -146,3 +146,12 @@ def test_hub_cache_is_read_never_downloaded(monkeypatch, tmp_path):
 def test_a_non_r50_model_is_a_user_error(coco_file):
     with pytest.raises(UserError, match="r50_fpn"):
         load_torchvision_coco(GlobalTrackModel("tiny"), f"torchvision-coco:{coco_file}", log=None)
+
+
+def test_train_init_option_reaches_the_mapping(coco_file, capsys):
+    from globaltrack.trackers.globaltrack.train import load_init
+
+    model = GlobalTrackModel("r50_fpn")
+    missing, unused = load_init(model, f"torchvision-coco:{coco_file}")
+    assert "roi_heads.box_predictor.cls_score.weight" in missing and "rpn_modulator.proj_out.0.weight" in missing
+    assert "mapped 291 tensors" in capsys.readouterr().out
