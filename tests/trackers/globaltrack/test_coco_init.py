@@ -114,7 +114,7 @@ def test_rpn_proposals_equal_torchvision_rpn_on_a_real_frame(tv_model, mapped_mo
                                                             [o[0].numel() for o in o2])
     # every anchor decodes to the same box (ours inclusive: +1 on x2, y2), within the shared-bias residual
     anc = torch.cat(model.anchor_generator([o.shape[-2:] for o in objectness], "cpu"))
-    _, regs = model._flat_rpn(objectness, deltas)
+    _, regs = model.rpn.flatten(objectness, deltas)
     ours_all = delta2bbox(anc, regs[0])
     ours_all = torch.cat([ours_all[:, :2], ours_all[:, 2:] + 1], 1)
     assert float((ours_all - decoded[0]).abs().max()) < 0.1

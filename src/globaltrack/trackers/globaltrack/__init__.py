@@ -1,8 +1,10 @@
 """GlobalTrack (Huang, Zhao, Huang, AAAI 2020): the QG-RCNN model, its tracker and the official checkpoint.
 
 Modules: ``config`` (r50_fpn, tiny), ``anchors`` and ``ops`` (mmdetection v1 conventions on torchvision ops),
-``modulators`` (QG-RPN, QG-RCNN), ``model`` (``GlobalTrackModel``: inference and ``forward_train``), ``preprocess``,
-``checkpoint`` (official <-> ours), ``tracker``.
+``modulators`` (QG-RPN, QG-RCNN), ``heads`` (``QueryGuidedRPN``, ``QueryGuidedRoIHeads`` on torchvision's matcher,
+sampler and box coder), ``model`` (``GlobalTrackModel``: composition, inference and ``forward_train``),
+``preprocess``, ``checkpoint`` (official <-> ours), ``coco_init`` (torchvision's COCO detector as a start),
+``tracker``.
 
 Importing this package does not import torch: it only registers the trackers ``globaltrack`` (top-1 QG-RCNN
 detection) and ``globaltrack-qgrpn`` (top-1 QG-RPN proposal, no QG-RCNN).

@@ -135,11 +135,11 @@ def learning_rate(cfg: TrainConfig, iteration: int, epoch: int) -> float:
 # ------------------------------------------------------------------------------------------------ model glue
 def build_model(model_name: str, plain_rpn: bool = False, **overrides):
     """The GlobalTrack model of a named config; ``plain_rpn`` turns the modulators off (``modulate=False``)."""
-    from globaltrack.trackers.globaltrack.model import build_model as _build
+    from globaltrack.trackers.globaltrack.model import GlobalTrackModel
 
     if plain_rpn:
         overrides["modulate"] = False
-    return _build(model_name, **overrides)
+    return GlobalTrackModel(model_name, **overrides)
 
 
 def init_for_scratch_training(model) -> None:
