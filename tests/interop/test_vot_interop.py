@@ -168,13 +168,13 @@ def test_vot_test_passes_for_globaltrack_with_a_random_tiny_checkpoint(tmp_path)
     pytest.importorskip("torch")
     try:
         from globaltrack.trackers.globaltrack.checkpoint import save_checkpoint
-        from globaltrack.trackers.globaltrack.model import build_model
+        from globaltrack.trackers.globaltrack.model import GlobalTrackModel
     except ImportError as err:
         pytest.skip(f"GlobalTrack model code not importable: {err}")
     import torch
 
     torch.manual_seed(0)
-    weights = save_checkpoint(build_model("tiny"), tmp_path / "random_tiny.pth")
+    weights = save_checkpoint(GlobalTrackModel("tiny"), tmp_path / "random_tiny.pth")
     vot_test_globaltrack(tmp_path, ["--opt", f"weights={weights}", "--opt", "config=tiny"])
 
 

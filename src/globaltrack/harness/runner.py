@@ -479,16 +479,24 @@ class _TrackerRun:
 
 def run_trackers(trackers: list[tuple[str, dict]], sequences, benchmark: str, store: ResultStore, jobs: int = 1,
                  backend: str = "loky", scheduler=None, force: bool = False, quiet: bool = False,
-                 prefetch: int = PREFETCH_DEPTH) -> RunSummary:
+                 prefetch: int = PREFETCH_DEPTH, devices: list[str] | None = None) -> RunSummary:
     """Run ``trackers`` (``[(name, options), ...]``) over ``sequences`` of ``benchmark``; write to ``store``.
 
     ``jobs``: parallel workers (loky processes by default; ``backend="dask"`` with ``scheduler="tcp://HOST:PORT"``
-    runs on a Dask cluster). ``force`` reruns sequences whose results are current. Returns a `RunSummary`; raises
-    `UserError` for user mistakes (unknown tracker, unreadable frame, bad option).
+    runs on a Dask cluster). ``force`` reruns sequences whose results are current. ``devices``: one worker per
+    device, each job built with ``device=`` a free one (`globaltrack.harness.devices`; not for Dask). Returns a
+    `RunSummary`; raises `UserError` for user mistakes (unknown tracker, unreadable frame, bad option).
     """
     from joblib import Parallel, delayed
 
     from globaltrack.harness.backends import check_backend, parallel_backend
+    from globaltrack.harness.devices import placed
+
+    if devices and backend == "dask":
+        raise UserError("device lists are for workers on this machine; on Dask each worker uses its own GPU "
+                        "(tracker option device=cuda)")
+    if devices:
+        jobs = len(devices)  # one worker per device
 
     check_backend(backend, jobs, scheduler)
     # loky retires a worker whose memory grew (a torch model loaded in it) after it returned its result, starts a
@@ -504,7 +512,7 @@ def run_trackers(trackers: list[tuple[str, dict]], sequences, benchmark: str, st
     jobs_todo: list[tuple[TrackerSpec, Sequence, str]] = []
     runs: dict[str, _TrackerRun] = {}
     run_info = {"jobs": jobs, "backend": backend, "scheduler": None if scheduler is None else str(scheduler),
-                "force": bool(force), "sequences": len(sequences)}
+                "force": bool(force), "sequences": len(sequences), "devices": list(devices or [])}
     for spec in specs:
         if not force:
             check_run_folder(store, benchmark, spec.name, spec.provenance)
@@ -539,7 +547,8 @@ def run_trackers(trackers: list[tuple[str, dict]], sequences, benchmark: str, st
     try:
         if jobs_todo:
             with parallel_backend(backend, jobs, scheduler) as cfg, \
-                    RunProgress(total, f"{benchmark}", quiet=quiet) as progress:
+                    RunProgress(total, f"{benchmark}", quiet=quiet) as progress, \
+                    placed(track_sequence, devices, backend == "loky" and cfg["n_jobs"] != 1) as task:
                 for run in runs.values():
                     run.manifest["run"]["backend_detail"] = cfg["describe"]
                 parallel = Parallel(n_jobs=cfg["n_jobs"], return_as="generator_unordered", batch_size=1,
@@ -559,7 +568,7 @@ def run_trackers(trackers: list[tuple[str, dict]], sequences, benchmark: str, st
 
                 runner_pid = os.getpid() if backend == "loky" and not in_process else None
                 outcomes = parallel(
-                    delayed(track_sequence)(spec, seq, prefetch, frames_counter((spec.name, seq.name)), runner_pid)
+                    delayed(task)(spec, seq, prefetch, frames_counter((spec.name, seq.name)), runner_pid)
                     for spec, seq, _ in jobs_todo)
                 try:
                     for outcome in outcomes:

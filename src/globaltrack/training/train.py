@@ -28,9 +28,12 @@ import numpy as np
 
 from globaltrack._io import atomic_write_bytes
 from globaltrack.errors import UserError
+from globaltrack.trackers.globaltrack import shipped_weights_dir
 from globaltrack.trackers.globaltrack.checkpoint import safe_load
+from globaltrack.training import distributed
+from globaltrack.training.distributed import main_process_only
 
-WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "data" / "weights"
+WEIGHTS_DIR = shipped_weights_dir()  # the one spelling of the shipped-weights folder
 DEFAULT_WEIGHTS = WEIGHTS_DIR / "globaltrack_tiny_synthetic.pth"
 
 
@@ -122,10 +125,17 @@ NAMED_CONFIGS: dict[str, TrainConfig] = {
                     "raccoon": {"format": "voc", "root": "raccoon"},
                     "bccd": {"format": "voc", "root": "bccd/BCCD"}},
         zoom=(0.5, 1.5), scratch_init=False, threads=1),
-    # The paper's recipe (spec 2.1-2.2), stage 2: COCO/GOT-10k/LaSOT, 12 epochs of 30,000 pairs, lr 0.005.
+    # The paper's recipe (spec 2.1-2.2): 4 pairs per step (4 GPUs x 1 pair), SGD with the config's lr 0.01 as the
+    # official script applies it: autoscaled by gpus/8, i.e. 0.005 for its 4 GPUs x 1 pair (pass --lr 0.01 for the
+    # unscaled value), x0.1 at epochs 8 and 11 of 12, 30,000 pairs per epoch. Stage 1 on COCO from a COCO
+    # detector (--init torchvision-coco), stage 2 on COCO/GOT-10k/LaSOT at 0.4/0.4/0.2 from stage 1's epoch_12.pth.
+    "r50-official-coco": TrainConfig(
+        name="r50-official-coco", model="r50_fpn", epochs=12, pairs_per_epoch=30000, batch_size=4, lr=0.005,
+        warmup_iters=500, probs={"coco": 1.0}, device="cuda", workers=8, scratch_init=False),
     "r50-official": TrainConfig(
         name="r50-official", model="r50_fpn", epochs=12, pairs_per_epoch=30000, batch_size=4, lr=0.005,
-        warmup_iters=500, probs={"coco": 0.4, "got10k": 0.4, "lasot": 0.2}, device="cuda", workers=8),
+        warmup_iters=500, probs={"coco": 0.4, "got10k": 0.4, "lasot": 0.2}, device="cuda", workers=8,
+        scratch_init=False),
 }
 
 
@@ -150,11 +160,11 @@ def learning_rate(cfg: TrainConfig, iteration: int, epoch: int) -> float:
 # ------------------------------------------------------------------------------------------------ model glue
 def build_model(model_name: str, plain_rpn: bool = False, **overrides):
     """The GlobalTrack model of a named config; ``plain_rpn`` turns the modulators off (``modulate=False``)."""
-    from globaltrack.trackers.globaltrack.model import build_model as _build
+    from globaltrack.trackers.globaltrack.model import GlobalTrackModel
 
     if plain_rpn:
         overrides["modulate"] = False
-    model = _build(model_name, **overrides)
+    model = GlobalTrackModel(model_name, **overrides)
     if model.config.backbone == "efficientnet_lite0":  # ImageNet weights from the pip package
         from globaltrack.trackers.globaltrack.efficientnet import load_pretrained
 
@@ -200,7 +210,10 @@ def load_init(model, path) -> tuple[list[str], list[str]]:
     """``--init``: load what matches (name and shape) from any checkpoint -- ours, a training checkpoint, or an
     official mmdetection one (converted on the fly); return (model tensors not loaded, file tensors unused)."""
     from globaltrack.trackers.globaltrack.checkpoint import convert_official, is_official, read_checkpoint
+    from globaltrack.trackers.globaltrack.coco_init import is_torchvision_coco_spec, load_torchvision_coco
 
+    if is_torchvision_coco_spec(path):  # torchvision-coco[:PATH]: the COCO detector, mapped (coco_init.py)
+        return load_torchvision_coco(model, path, log=print if distributed.is_main_process() else None)
     sd, _ = read_checkpoint(path)
     if is_official(sd):
         sd = convert_official(sd, path)
@@ -224,20 +237,19 @@ def batch_losses(model, pairs, cfg_model, device, single_query: bool = False) ->
     scale, div = cfg_model.image_scale, cfg_model.size_divisor
     q = preprocess_batch([p.query_image for p in pairs], [_to_xywh(p.query_boxes) for p in pairs], scale, div)
     s = preprocess_batch([p.search_image for p in pairs], [_to_xywh(p.search_boxes) for p in pairs], scale, div)
-    return model.forward_train(q.images.to(device), [b.to(device) for b in q.boxes],
-                               s.images.to(device), [b.to(device) for b in s.boxes], single_query=single_query,
-                               search_sizes=s.image_sizes)
+    # model(...), not model.forward_train(...): a DDP-wrapped model must see the call to sync gradients
+    return model(q.images.to(device), [b.to(device) for b in q.boxes],
+                 s.images.to(device), [b.to(device) for b in s.boxes], single_query=single_query,
+                 search_sizes=s.image_sizes)
 
 
 def sum_losses(losses: dict[str, Any]):
-    """mmdet ``parse_losses``: sum every entry whose key contains "loss" (lists summed over levels)."""
-    total = 0.0
-    logged: dict[str, float] = {}
-    for k, v in losses.items():
-        val = sum(v) if isinstance(v, (list, tuple)) else v
-        logged[k] = float(val.detach()) if hasattr(val, "detach") else float(val)
-        if "loss" in k:
-            total = total + val
+    """The model's `total_loss` (mmdet ``parse_losses``) and every entry as a float for the log (lists summed)."""
+    from globaltrack.trackers.globaltrack.model import total_loss
+
+    flat = {k: (sum(v) if isinstance(v, (list, tuple)) else v) for k, v in losses.items()}
+    total = total_loss(flat)
+    logged = {k: float(v.detach()) if hasattr(v, "detach") else float(v) for k, v in flat.items()}
     logged["loss"] = float(total.detach()) if hasattr(total, "detach") else float(total)
     return total, logged
 
@@ -304,6 +316,7 @@ def build_pairs(cfg: TrainConfig, out_dir: Path):
 
 
 # ------------------------------------------------------------------------------------------------ checkpoints
+@main_process_only
 def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
     import torch
 
@@ -330,6 +343,7 @@ def export_weights(checkpoint, out_path, fp16: bool = False) -> Path:
 LOG_NAME = "train_log.csv"
 
 
+@main_process_only
 def _append_log(path: Path, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
@@ -347,6 +361,7 @@ def _append_log(path: Path, rows: list[dict[str, Any]]) -> None:
             w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in r.items()})
 
 
+@main_process_only
 def truncate_log(path: Path, iteration: int) -> None:
     """Keep the log rows up to ``iteration`` (a resumed run repeats the iterations after its checkpoint)."""
     if not path.exists():
@@ -364,6 +379,7 @@ def truncate_log(path: Path, iteration: int) -> None:
     atomic_write_text(path, buf.getvalue())
 
 
+@main_process_only
 def plot_log(csv_path, png_path, title: str = "GlobalTrack training") -> Path | None:
     """Loss curves (raw, and a running median over ~2% of the run) against the iteration."""
     import matplotlib
@@ -398,9 +414,12 @@ def plot_log(csv_path, png_path, title: str = "GlobalTrack training") -> Path | 
 
 
 # ------------------------------------------------------------------------------------------------ the loop
-def _batches(data, order, first: int, last: int, batch_size: int, workers: int):
-    """Batches ``first..last-1`` of an epoch (lists of `Pair`), loaded in ``workers`` processes when > 0."""
+def _batches(data, order, first: int, last: int, batch_size: int, workers: int, shard=None):
+    """Batches ``first..last-1`` of an epoch (lists of `Pair`), loaded in ``workers`` processes when > 0;
+    ``shard`` picks this process's pairs of each global batch (multi-process training)."""
     chunks = [[int(i) for i in order[b * batch_size:(b + 1) * batch_size]] for b in range(first, last)]
+    if shard is not None:
+        chunks = [shard(c) for c in chunks]
     if workers <= 0:
         return iter([data[i] for i in chunk] for chunk in chunks)
     from torch.utils.data import DataLoader
@@ -418,9 +437,10 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, init: str | None = No
     out.mkdir(parents=True, exist_ok=True)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
-    device = torch.device(cfg.device)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise UserError("--device cuda but no CUDA GPU is available (use --device cpu)")
+    dist = distributed.setup(cfg.device)  # one process, or this rank of a torchrun / --devices group
+    device = dist.device
+    dist.check_batch_size(cfg.batch_size)
+    quiet = quiet or not dist.is_main
     torch.manual_seed(cfg.seed)
     random.seed(cfg.seed)  # forward_train draws instances (single query, > 8 instances) with `random`
 
@@ -443,14 +463,16 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, init: str | None = No
             print(f"initialised from {init}: {len(missing)} model tensors not in it, {len(unexpected)} unused")
     elif cfg.scratch_init:
         init_for_scratch_training(model)
-    if not (resume and latest.exists()):
+    if dist.is_main and not (resume and latest.exists()):
         # a fresh run starts a fresh log
         for f in (out / LOG_NAME,):
             if f.exists():
                 f.unlink()
-    (out / "train_config.json").write_text(json.dumps(cfg.to_dict(), indent=1))
+    if dist.is_main:
+        (out / "train_config.json").write_text(json.dumps(cfg.to_dict(), indent=1))
 
-    data = build_pairs(cfg, out)
+    data = dist.main_first(lambda: build_pairs(cfg, out))  # rank 0 generates a synthetic split first
+    net = dist.wrap(model)  # after loading: every rank starts from the same weights
     batches_per_epoch = math.ceil(cfg.pairs_per_epoch / cfg.batch_size)
     mcfg = model.config
 
@@ -475,7 +497,8 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, init: str | None = No
         rows = []
         order = np.random.default_rng([cfg.seed, epoch]).permutation(cfg.pairs_per_epoch)
         epoch_complete = True
-        batches = _batches(data, order, batch_in_epoch, batches_per_epoch, cfg.batch_size, cfg.workers)
+        batches = _batches(data, order, batch_in_epoch, batches_per_epoch, cfg.batch_size, cfg.workers,
+                           dist.shard)
         for b in range(batch_in_epoch, batches_per_epoch):
             t0 = time.time()
             pairs = next(batches)
@@ -483,8 +506,10 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, init: str | None = No
             lr = learning_rate(cfg, iteration, epoch)
             for g in opt.param_groups:
                 g["lr"] = lr
-            losses = batch_losses(model, pairs, mcfg, device, single_query=cfg.single_query)
+            with dist.autocast():
+                losses = batch_losses(net, pairs, mcfg, device, single_query=cfg.single_query)
             total, logged = sum_losses(losses)
+            logged = dist.average(logged)
             opt.zero_grad(set_to_none=True)
             if not torch.isfinite(total):
                 raise RuntimeError(f"non-finite loss at iteration {iteration}: {logged}")
@@ -499,7 +524,7 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, init: str | None = No
                 print(f"epoch {epoch + 1}/{cfg.epochs} it {iteration} lr {lr:.5f} loss {logged['loss']:.4f} "
                       f"({', '.join(f'{k} {v:.3f}' for k, v in logged.items() if k != 'loss')}) "
                       f"{rows[-1]['time_iter']:.2f}s/it", flush=True)
-            out_of_time = bool(cfg.time_limit) and (now - start) / 60 > cfg.time_limit
+            out_of_time = bool(cfg.time_limit) and dist.any((now - start) / 60 > cfg.time_limit)  # ranks agree
             out_of_iters = bool(cfg.max_iters) and iteration >= cfg.max_iters
             if out_of_time or out_of_iters:
                 stop = True
@@ -530,6 +555,7 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, init: str | None = No
                   flush=True)
     if (out / LOG_NAME).exists():
         plot_log(out / LOG_NAME, out / "train_loss.png", f"GlobalTrack {cfg.name}")
+    dist.close()
     return latest
 
 

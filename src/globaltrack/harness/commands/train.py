@@ -25,11 +25,14 @@ class Train:
     @staticmethod
     def add_arguments(parser):
         parser.add_argument("--config", default="tiny-synthetic",
-                            help="named training config: tiny-synthetic (default, CPU) or r50-official")
+                            help="named training config: tiny-synthetic (default, CPU), r50-official-coco (stage 1) "
+                                 "or r50-official (stage 2)")
         parser.add_argument("--out", default=None, help="run folder (default work_dirs/<config>[-ablation])")
         parser.add_argument("--resume", action="store_true", help="continue from <out>/latest.pth")
         parser.add_argument("--init", metavar="CHECKPOINT",
-                            help="initial weights from any checkpoint (ours, mmcv, converted official)")
+                            help="initial weights from any checkpoint (ours, mmcv, converted official), or "
+                                 "torchvision-coco[:PATH]: torchvision's COCO Faster R-CNN (r50 configs; PATH or "
+                                 "the torch hub cache, never downloaded)")
         parser.add_argument("--single-query", action="store_true", help="ablation: loss of one query per pair")
         parser.add_argument("--plain-rpn", action="store_true", help="ablation: no modulators (plain RPN/RCNN)")
         g = parser.add_argument_group("schedule (defaults from --config)")
@@ -58,6 +61,9 @@ class Train:
                        "raccoon, bccd; default ../shared/data/train)")
         g = parser.add_argument_group("hardware")
         g.add_argument("--device", help="cpu or cuda (nothing requires a GPU)")
+        g.add_argument("--devices", help="multi-process (DDP) training, one process per device: cuda:0,cuda:1 "
+                                         "or a GPU count (4), or cpu,cpu; --batch-size is the global pairs per "
+                                         "step. `torchrun --nproc_per_node N -m globaltrack train` works too")
         g.add_argument("--threads", type=int, help="torch CPU threads")
         g.add_argument("--workers", type=int, help="DataLoader worker processes")
         g = parser.add_argument_group("export and evidence")
@@ -113,7 +119,17 @@ class Train:
         cfg = get_train_config(args.config, **overrides)
         suffix = ("-single-query" if cfg.single_query else "") + ("-plain-rpn" if cfg.plain_rpn else "")
         out = Path(args.out or f"work_dirs/{cfg.name}{suffix}")
-        last = train(cfg, out, resume=args.resume, init=args.init)
+        if args.devices:
+            from globaltrack.training.distributed import launch, parse_devices
+
+            launch(train, cfg, parse_devices(args.devices), out, resume=args.resume, init=args.init)
+            last = out / "latest.pth"
+        else:
+            last = train(cfg, out, resume=args.resume, init=args.init)
+        import os
+
+        if os.environ.get("RANK", "0") != "0":  # torchrun: rank 0 reports (and exports)
+            return 0
         print(f"last checkpoint: {last}; log: {out / 'train_log.csv'}; plot: {out / 'train_loss.png'}")
         if args.export:
             print(f"exported {export_weights(last, args.export)}")

@@ -1,8 +1,10 @@
 """GlobalTrack (Huang, Zhao, Huang, AAAI 2020): the QG-RCNN model, its tracker and the official checkpoint.
 
 Modules: ``config`` (r50_fpn, tiny), ``anchors`` and ``ops`` (mmdetection v1 conventions on torchvision ops),
-``modulators`` (QG-RPN, QG-RCNN), ``model`` (``GlobalTrackModel``: inference and ``forward_train``), ``preprocess``,
-``checkpoint`` (official <-> ours), ``tracker``.
+``modulators`` (QG-RPN, QG-RCNN), ``heads`` (``QueryGuidedRPN``, ``QueryGuidedRoIHeads`` on torchvision's matcher,
+sampler and box coder), ``model`` (``GlobalTrackModel``: composition, inference and ``forward_train``),
+``preprocess``, ``checkpoint`` (official <-> ours), ``coco_init`` (torchvision's COCO detector as a start),
+``tracker``.
 
 Importing this package does not import torch: it only registers the trackers ``globaltrack`` (top-1 QG-RCNN
 detection) and ``globaltrack-qgrpn`` (top-1 QG-RPN proposal, no QG-RCNN).
@@ -22,14 +24,20 @@ DEFAULT_TRAIN_CONFIG = "lite0-real"
 _KNOWN_OPTIONS = ("weights", "config", "device", "dtype", "batch", "threshold", "threads")
 
 
-def default_weights_path() -> Path:
-    """``src/globaltrack/data/weights/globaltrack_lite0_real.pth`` (written by ``globaltrack train --config lite0-real``)."""
+def shipped_weights_dir() -> Path:
+    """``src/globaltrack/data/weights``: the shipped weights, their training logs and the evidence report (the one
+    spelling of this folder; training and evidence code should take it from here)."""
     try:
         from importlib.resources import files
 
-        return Path(str(files("globaltrack").joinpath("data", "weights", DEFAULT_WEIGHTS_NAME)))
+        return Path(str(files("globaltrack").joinpath("data", "weights")))
     except (ModuleNotFoundError, TypeError):  # pragma: no cover - fall back to the source tree
-        return Path(__file__).resolve().parents[2] / "data" / "weights" / DEFAULT_WEIGHTS_NAME
+        return Path(__file__).resolve().parents[2] / "data" / "weights"
+
+
+def default_weights_path() -> Path:
+    """``src/globaltrack/data/weights/globaltrack_lite0_real.pth`` (written by ``globaltrack train --config lite0-real``)."""
+    return shipped_weights_dir() / DEFAULT_WEIGHTS_NAME
 
 
 def _torch_missing() -> str:

@@ -1,9 +1,11 @@
-"""GlobalTrack's QG-RCNN detector, built from torchvision's parts plus the two modulators.
+"""GlobalTrack's QG-RCNN detector, composed as torchvision's Faster R-CNN plus the two modulators.
 
-Parts (torchvision): ResNet body + ``FeaturePyramidNetwork`` with ``LastLevelMaxPool`` (``BackboneWithFPN``),
-``RPNHead``, ``TwoMLPHead``, ``FastRCNNPredictor``, ``roi_align``, ``nms``. The glue (anchors, proposals, RoI level
-mapping, decoding, losses) follows mmdetection v1.0rc0 as vendored by huanglianghua/GlobalTrack, with the +1
-conventions of spec 1.11 (see ``ops.py`` and ``anchors.py``).
+``GlobalTrackModel`` = backbone (torchvision ResNet body + ``FeaturePyramidNetwork`` with ``LastLevelMaxPool``,
+``BackboneWithFPN``) + ``QueryGuidedRPN`` (``rpn``) + ``QueryGuidedRoIHeads`` (``roi_heads``) + the modulators
+(``rpn_modulator``, ``rcnn_modulator``). The heads (``heads.py``) use torchvision's ``RPNHead``, ``TwoMLPHead``,
+``FastRCNNPredictor``, ``Matcher``, ``BalancedPositiveNegativeSampler`` and ``BoxCoder``, with mmdetection v1.0rc0's
+conventions (as vendored by huanglianghua/GlobalTrack, spec 1.11) as small shims (``heads.py``, ``ops.py``,
+``anchors.py``). This module holds the composition, the query embedding, inference and the cross-query loss.
 
 State-dict keys (stable; ``checkpoint.py`` maps the official names onto them)::
 
@@ -25,7 +27,6 @@ import random
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 from torchvision.models.detection.backbone_utils import BackboneWithFPN
 from torchvision.models.detection.faster_rcnn import FastRCNNPredictor, TwoMLPHead
@@ -35,9 +36,8 @@ from torchvision.ops.feature_pyramid_network import LastLevelMaxPool
 
 from globaltrack.trackers.globaltrack.anchors import AnchorGenerator
 from globaltrack.trackers.globaltrack.config import ModelConfig, ProposalConfig, get_config
+from globaltrack.trackers.globaltrack.heads import QueryGuidedRoIHeads, QueryGuidedRPN
 from globaltrack.trackers.globaltrack.modulators import QueryGuidedRCNNModulator, QueryGuidedRPNModulator
-from globaltrack.trackers.globaltrack.ops import (batched_nms_v1, bbox2delta, box_iou_v1, delta2bbox,
-                                                  multilevel_roi_align, nms_v1)
 
 
 def _norm_layer(norm: str):
@@ -94,15 +94,6 @@ def build_backbone(cfg: ModelConfig) -> BackboneWithFPN:
     return BackboneWithFPN(body, return_layers, in_channels, cfg.fpn_channels, extra_blocks=LastLevelMaxPool())
 
 
-class _Container(nn.Module):
-    """Holds sub-modules under the names torchvision's Faster R-CNN uses (``rpn.head``, ``roi_heads.box_head``)."""
-
-    def __init__(self, **modules: nn.Module):
-        super().__init__()
-        for name, module in modules.items():
-            setattr(self, name, module)
-
-
 @dataclass
 class QueryEmbedding:
     """What tracking needs of the query, computed once at ``init``: its 7x7 RoI feature, the 5 QG-RPN kernels
@@ -136,17 +127,38 @@ class GlobalTrackModel(nn.Module):
         channels = cfg.fpn_channels
         num_anchors = len(cfg.anchor_scales) * len(cfg.anchor_ratios)
         self.backbone = build_backbone(cfg)
-        self.rpn = _Container(head=RPNHead(channels, num_anchors))
-        self.roi_heads = _Container(
-            box_head=TwoMLPHead(channels * cfg.roi_size ** 2, cfg.representation_size),
-            box_predictor=FastRCNNPredictor(cfg.representation_size, 2),  # 0 = background, 1 = object
-        )
+        anchors = AnchorGenerator(cfg.anchor_strides, cfg.anchor_scales, cfg.anchor_ratios)
+        self.rpn = QueryGuidedRPN(RPNHead(channels, num_anchors), anchors, cfg)
+        self.roi_heads = QueryGuidedRoIHeads(
+            TwoMLPHead(channels * cfg.roi_size ** 2, cfg.representation_size),
+            FastRCNNPredictor(cfg.representation_size, 2),  # 0 = background, 1 = object
+            cfg)
         if cfg.modulate:
             self.rpn_modulator = QueryGuidedRPNModulator(channels, len(cfg.anchor_strides), cfg.roi_size)
             self.rcnn_modulator = QueryGuidedRCNNModulator(channels)
-        self.anchor_generator = AnchorGenerator(cfg.anchor_strides, cfg.anchor_scales, cfg.anchor_ratios)
         self._init_box_head()
         self._freeze_stages()
+
+    @property
+    def config(self) -> ModelConfig:
+        return self._config
+
+    @config.setter
+    def config(self, cfg: ModelConfig) -> None:
+        """Replacing the config (e.g. fewer test proposals) reaches the heads' matchers, samplers and thresholds."""
+        self._config = cfg
+        for head in ("rpn", "roi_heads"):
+            if head in self._modules:
+                self._modules[head].configure(cfg)
+
+    @property
+    def anchor_generator(self) -> AnchorGenerator:
+        """The RPN's mmdet v1 anchors (``rpn.anchor_generator``)."""
+        return self.rpn.anchor_generator
+
+    @anchor_generator.setter
+    def anchor_generator(self, generator: AnchorGenerator) -> None:
+        self.rpn.anchor_generator = generator
 
     # ----------------------------------------------------------------------------------------------- setup
     def _init_box_head(self) -> None:
@@ -191,11 +203,6 @@ class GlobalTrackModel(nn.Module):
         """(N, 3, H, W) normalised, padded images -> [P2, P3, P4, P5, P6]."""
         return list(self.backbone(images).values())
 
-    def _roi_align(self, features, rois):
-        c = self.config
-        return multilevel_roi_align(features[: len(c.roi_strides)], rois, c.roi_size, c.roi_strides,
-                                    c.roi_sampling_ratio, c.finest_scale)
-
     def embed_query(self, features: list[torch.Tensor], boxes: torch.Tensor,
                     batch_index: torch.Tensor | None = None) -> QueryEmbedding:
         """Query RoI features at (Q, 4) inclusive boxes (from image ``batch_index[q]``) and the modulator kernels."""
@@ -203,65 +210,22 @@ class GlobalTrackModel(nn.Module):
             batch_index = torch.zeros(boxes.shape[0], device=boxes.device)
         boxes = boxes.float()
         rois = torch.cat([batch_index.to(boxes.dtype).view(-1, 1), boxes], dim=1)
-        z_roi = self._roi_align(features, rois)
+        z_roi = self.roi_heads.box_roi_pool(features, rois)
         if not self.config.modulate:
             return QueryEmbedding(z_roi, None, None)
         return QueryEmbedding(z_roi, self.rpn_modulator.kernels(z_roi), self.rcnn_modulator.query(z_roi))
 
     def rpn_forward(self, features: list[torch.Tensor], kernels: list[torch.Tensor] | None):
         """Objectness logits [(N, A, H, W)] and deltas [(N, 4A, H, W)] per level; modulated when kernels are given."""
-        if kernels is not None:
-            features = self.rpn_modulator(features, kernels)
-        return self.rpn.head(features)
-
-    def _flat_rpn(self, objectness, deltas):
-        """Per-level head outputs -> (N, sum HWA) logits and (N, sum HWA, 4) deltas in the anchors' (H, W, A) order."""
-        logits, regs = [], []
-        for o, d in zip(objectness, deltas):
-            n, a, h, w = o.shape
-            logits.append(o.permute(0, 2, 3, 1).reshape(n, -1))
-            regs.append(d.view(n, a, 4, h, w).permute(0, 3, 4, 1, 2).reshape(n, -1, 4))
-        return torch.cat(logits, 1), torch.cat(regs, 1)
+        return self.rpn(features, kernels, getattr(self, "rpn_modulator", None))
 
     def propose(self, objectness, deltas, image_sizes, proposal_cfg: ProposalConfig):
-        """mmdet v1 ``RPNHead.get_bboxes``: per level top ``nms_pre``, decode and clip, NMS, keep ``nms_post``;
-        then the global top ``max_num``. Returns per image (boxes (P, 4) inclusive, sigmoid scores (P,))."""
-        sizes = [(o.shape[-2], o.shape[-1]) for o in objectness]
-        anchors = self.anchor_generator(sizes, objectness[0].device)
-        num_anchors = self.anchor_generator.num_anchors
-        results = []
-        for i in range(objectness[0].shape[0]):
-            boxes_l, scores_l, levels_l = [], [], []
-            for lvl, (o, d, a) in enumerate(zip(objectness, deltas, anchors)):
-                s = o[i].detach().permute(1, 2, 0).reshape(-1).float().sigmoid()
-                h, w = o.shape[-2:]
-                dl = d[i].detach().view(num_anchors, 4, h, w).permute(2, 3, 0, 1).reshape(-1, 4).float()
-                if s.numel() > proposal_cfg.nms_pre:
-                    s, idx = s.topk(proposal_cfg.nms_pre)
-                    dl, a = dl[idx], a[idx]
-                boxes_l.append(delta2bbox(a, dl, max_shape=image_sizes[i]))
-                scores_l.append(s)
-                levels_l.append(torch.full_like(s, lvl, dtype=torch.long))
-            boxes, scores, levels = torch.cat(boxes_l), torch.cat(scores_l), torch.cat(levels_l)
-            keep = batched_nms_v1(boxes, scores, levels, proposal_cfg.nms_thr)  # sorted by score, best first
-            if proposal_cfg.nms_post < proposal_cfg.nms_pre:
-                kept_levels = levels[keep]
-                rank = torch.zeros_like(kept_levels)
-                for lvl in range(len(objectness)):
-                    m = kept_levels == lvl
-                    rank[m] = torch.arange(int(m.sum()), device=rank.device)
-                keep = keep[rank < proposal_cfg.nms_post]
-            keep = keep[: proposal_cfg.max_num]
-            results.append((boxes[keep], scores[keep]))
-        return results
+        """The RPN's proposals per image (``QueryGuidedRPN.propose``)."""
+        return self.rpn.propose(objectness, deltas, image_sizes, proposal_cfg)
 
     def rcnn_forward(self, features, rois, rcnn_query: torch.Tensor | None):
-        """(R, 5) RoIs on the raw search FPN -> class logits (R, 2) and deltas (R, 8); ``rcnn_query`` is
-        ``proj_z(z_roi)`` broadcastable to (R, C, 7, 7), or None for the unmodulated detector."""
-        x = self._roi_align(features, rois)
-        if rcnn_query is not None:
-            x = self.rcnn_modulator(x, rcnn_query)
-        return self.roi_heads.box_predictor(self.roi_heads.box_head(x))
+        """(R, 5) RoIs on the raw search FPN -> class logits (R, 2) and deltas (R, 8) (``QueryGuidedRoIHeads``)."""
+        return self.roi_heads(features, rois, rcnn_query, getattr(self, "rcnn_modulator", None))
 
     # ----------------------------------------------------------------------------------------------- inference
     @torch.no_grad()
@@ -286,19 +250,8 @@ class GlobalTrackModel(nn.Module):
                           for i, (b, _) in enumerate(proposals)])
         cls_logits, box_deltas = self.rcnn_forward(features, rois.float(),
                                                    query.rcnn_query if query is not None else None)
-        out = []
-        start = 0
-        for i, (boxes, _) in enumerate(proposals):
-            n = boxes.shape[0]
-            probs = F.softmax(cls_logits[start:start + n].float(), dim=1)[:, 1]
-            dets = delta2bbox(boxes, box_deltas[start:start + n, 4:8].float(), cfg.rcnn_stds, image_sizes[i])
-            dets = dets / float(scales[i])
-            start += n
-            valid = probs > cfg.test_score_thr
-            dets, probs = dets[valid], probs[valid]
-            keep = nms_v1(dets, probs, cfg.test_nms_thr)[: cfg.test_max_per_img]
-            out.append(Detections(dets[keep], probs[keep]))
-        return out
+        return [Detections(b, sc) for b, sc in
+                self.roi_heads.postprocess(cls_logits, box_deltas, proposals, image_sizes, scales)]
 
     # ----------------------------------------------------------------------------------------------- training
     def forward(self, *args, **kwargs):
@@ -359,104 +312,11 @@ class GlobalTrackModel(nn.Module):
         # L = 1/M sum_k L(query k) per pair (spec 2.4); pairs then averaged, as DDP averages one pair per GPU
         counts = torch.bincount(pair_index, minlength=batch).to(torch.float32)
         weights = 1.0 / (counts[pair_index] * (counts > 0).sum())
-        rpn_cls, rpn_reg = self._rpn_loss(objectness, deltas, gts, sizes)
-        proposals = self.propose(objectness, deltas, sizes, cfg.train_proposals)
-        rcnn_cls, rcnn_reg, acc = self._rcnn_loss(x_feats, proposals, gts, pair_index, query)
+        rpn_cls, rpn_reg = self.rpn.loss(objectness, deltas, gts, sizes)
+        proposals = self.rpn.propose(objectness, deltas, sizes, cfg.train_proposals)
+        rcnn_cls, rcnn_reg, acc = self.roi_heads.loss(x_feats, proposals, gts, pair_index,
+                                                      query.rcnn_query if query is not None else None,
+                                                      getattr(self, "rcnn_modulator", None))
         return {"loss_rpn_cls": (rpn_cls * weights).sum(), "loss_rpn_bbox": (rpn_reg * weights).sum(),
                 "loss_cls": (rcnn_cls * weights).sum(), "loss_bbox": (rcnn_reg * weights).sum(),
                 "acc": (acc * weights).sum().detach() * 100.0}
-
-    def _sample(self, assigned: torch.Tensor, num: int, pos_fraction: float):
-        """mmdet v1 ``RandomSampler``: up to num*pos_fraction positives, negatives fill up to num."""
-        pos = torch.nonzero(assigned > 0).flatten()
-        neg = torch.nonzero(assigned == 0).flatten()
-        max_pos = int(num * pos_fraction)
-        if pos.numel() > max_pos:
-            pos = pos[torch.randperm(pos.numel(), device=pos.device)[:max_pos]]
-        max_neg = num - pos.numel()
-        if neg.numel() > max_neg:
-            neg = neg[torch.randperm(neg.numel(), device=neg.device)[:max_neg]]
-        return pos, neg
-
-    @staticmethod
-    def _assign(ious: torch.Tensor, pos_iou: float, neg_iou: float, min_pos_iou: float) -> torch.Tensor:
-        """mmdet v1 ``MaxIoUAssigner`` on (G, N) IoUs: -1 ignore, 0 negative, g+1 positive for gt g;
-        each gt's best candidates (ties included) are positive when their IoU >= min_pos_iou."""
-        n = ious.shape[1]
-        assigned = torch.full((n,), -1, dtype=torch.long, device=ious.device)
-        if n == 0:
-            return assigned
-        max_iou, argmax = ious.max(dim=0)
-        assigned[(max_iou >= 0) & (max_iou < neg_iou)] = 0
-        pos = max_iou >= pos_iou
-        assigned[pos] = argmax[pos] + 1
-        gt_max, _ = ious.max(dim=1)
-        for g in range(ious.shape[0]):
-            if gt_max[g] >= min_pos_iou:
-                assigned[ious[g] == gt_max[g]] = g + 1
-        return assigned
-
-    def _rpn_loss(self, objectness, deltas, gts, sizes):
-        """Anchor targets (spec 2.5): anchors leaving the resized image ignored, IoU 0.7 / 0.3 / min 0.3, 256 samples
-        half positive, BCE + smooth L1 (beta 1/9) both normalised by the sampled count, summed over levels.
-        Returns per-query (classification, regression) loss vectors."""
-        cfg = self.config
-        anchors = torch.cat(self.anchor_generator([o.shape[-2:] for o in objectness], objectness[0].device))
-        logits, regs = self._flat_rpn(objectness, deltas)
-        logits, regs = logits.float(), regs.float()  # losses in float32 also under autocast
-        cls_losses, reg_losses = [], []
-        for q, gt in enumerate(gts):
-            h, w = sizes[q]
-            inside = (anchors[:, 0] >= 0) & (anchors[:, 1] >= 0) & (anchors[:, 2] < w) & (anchors[:, 3] < h)
-            idx = torch.nonzero(inside).flatten()
-            a = anchors[idx]
-            assigned = self._assign(box_iou_v1(gt, a), cfg.rpn_pos_iou, cfg.rpn_neg_iou, cfg.rpn_min_pos_iou)
-            pos, neg = self._sample(assigned, cfg.rpn_batch, cfg.rpn_pos_fraction)
-            n_samples = max(pos.numel() + neg.numel(), 1)
-            sampled = torch.cat([pos, neg])
-            labels = torch.cat([torch.ones_like(pos), torch.zeros_like(neg)]).to(logits.dtype)
-            cls = F.binary_cross_entropy_with_logits(logits[q, idx[sampled]], labels, reduction="sum")
-            targets = bbox2delta(a[pos], gt[assigned[pos] - 1])
-            reg = F.smooth_l1_loss(regs[q, idx[pos]], targets, beta=cfg.rpn_smooth_l1_beta, reduction="sum")
-            cls_losses.append(cls / n_samples)
-            reg_losses.append(reg / n_samples)
-        return torch.stack(cls_losses), torch.stack(reg_losses)
-
-    def _rcnn_loss(self, x_feats, proposals, gts, pair_index, query: QueryEmbedding | None):
-        """RoI targets (spec 2.5): gt added as a proposal, IoU 0.5, 512 RoIs 25% positive; CE averaged over the
-        sampled RoIs, smooth L1 (beta 1) on the object-class deltas (stds 0.1, 0.1, 0.2, 0.2) averaged over all
-        sampled RoIs. Returns per-query (classification, regression, accuracy) vectors."""
-        cfg = self.config
-        rois_l, labels_l, targets_l, owner_l = [], [], [], []
-        for q, ((boxes, _), gt) in enumerate(zip(proposals, gts)):
-            candidates = torch.cat([gt, boxes.to(gt.dtype)])
-            assigned = self._assign(box_iou_v1(gt, candidates), cfg.rcnn_iou, cfg.rcnn_iou, cfg.rcnn_iou)
-            pos, neg = self._sample(assigned, cfg.rcnn_batch, cfg.rcnn_pos_fraction)
-            sampled = candidates[torch.cat([pos, neg])]
-            labels = torch.cat([torch.ones_like(pos), torch.zeros_like(neg)])
-            targets = torch.zeros_like(sampled)
-            targets[: pos.numel()] = bbox2delta(candidates[pos], gt[assigned[pos] - 1], cfg.rcnn_stds)
-            rois_l.append(torch.cat([sampled.new_full((sampled.shape[0], 1), float(pair_index[q])), sampled], 1))
-            labels_l.append(labels)
-            targets_l.append(targets)
-            owner_l.append(torch.full_like(labels, q))
-        rois, labels, targets, owner = (torch.cat(rois_l), torch.cat(labels_l), torch.cat(targets_l),
-                                        torch.cat(owner_l))
-        rcnn_query = query.rcnn_query[owner] if query is not None else None
-        cls_logits, box_deltas = self.rcnn_forward(x_feats, rois.float(), rcnn_query)
-        cls_logits, box_deltas = cls_logits.float(), box_deltas.float()
-        n_queries = len(gts)
-        counts = torch.bincount(owner, minlength=n_queries).clamp(min=1).to(cls_logits.dtype)
-        ce = F.cross_entropy(cls_logits, labels, reduction="none")
-        is_pos = labels > 0
-        reg = F.smooth_l1_loss(box_deltas[:, 4:8], targets, beta=1.0, reduction="none").sum(1) * is_pos
-        correct = (cls_logits.argmax(1) == labels).to(cls_logits.dtype)
-
-        def per_query_mean(v):
-            return torch.zeros(n_queries, dtype=v.dtype, device=v.device).index_add(0, owner, v) / counts
-
-        return per_query_mean(ce), per_query_mean(reg), per_query_mean(correct)
-
-
-def build_model(config: str | ModelConfig = "tiny", **overrides) -> GlobalTrackModel:
-    return GlobalTrackModel(config, **overrides)

@@ -6,11 +6,23 @@ function it reproduces and how torchvision's op is shimmed:
 - ``nms_v1``: ``mmdet/ops/nms/src/nms_kernel.cu`` IoU uses +1 widths; ``torchvision.ops.nms`` on x2+1, y2+1 gives
   the same keep list.
 - ``roi_align_v1``: ``mmdet/ops/roi_align/src/roi_align_kernel.cu`` samples from x1*s to (x2+1)*s;
-  ``torchvision.ops.roi_align(aligned=False)`` on x2+1, y2+1 is the same (to 3e-6) except for RoIs narrower than a
-  feature pixel (torchvision clamps the width to 1, v1 to 0).
+  ``torchvision.ops.roi_align(aligned=False)`` on x2+1, y2+1 is the same (to 3e-6) except for RoIs narrower or
+  lower than one feature pixel: torchvision clamps the RoI width and height to at least 1, v1 to at least 0
+  (``max(x2*s + s - x1*s, 0)``). Proposals clipped to slivers at the image border are such RoIs (5-7 per frame on
+  OTB Couple at 1333x800; with torchvision's clamp their RoI features were off by up to 23% and their scores by up to
+  0.067), so those RoIs -- and only those -- go through ``_roi_align_v1_exact``, a PyTorch transcription of the v1
+  kernel.
 - ``delta2bbox`` / ``bbox2delta``: ``mmdet/core/bbox/transforms.py``, reimplemented (torchvision's decoder clamps dw
   only from above and clips to [0, W] instead of [0, W-1]).
 - ``map_roi_levels``: ``mmdet/models/roi_extractors/single_level.py``.
+
+Known, documented departure that cannot be matched in general -- **NMS among exactly equal scores**: v1's NMS sorts
+the scores with an unstable sort (``scores.sort(0, descending=True)`` on the GPU) before its greedy pass, so among
+boxes with bit-identical scores the one kept first is whatever that sort returns; ``torchvision.ops.nms`` keeps them
+in index order. When two overlapping boxes tie exactly, v1 and we may keep a different one of the two (and so report
+a different box as the top-1 when they are also the best). Exact ties need equal logits, which real-valued networks
+produce only for duplicated inputs (e.g. two proposals clipped to the same box); the detections the official code
+keeps otherwise agree with ours (spec 1.11).
 """
 from __future__ import annotations
 
@@ -104,16 +116,95 @@ def map_roi_levels(rois: torch.Tensor, num_levels: int, finest_scale: float = 56
     return levels.clamp(min=0, max=num_levels - 1).long()
 
 
+def _bilinear_v1(feature: torch.Tensor, batch: torch.Tensor, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """v1 ``bilinear_interpolate`` (same as torchvision's) on (N, C, H, W) maps at (K, S) points of image
+    ``batch[k]`` -> (K, C, S). Gathers the 4 neighbours per point (no per-RoI copy of the map)."""
+    n, channels, height, width = feature.shape
+    outside = (y < -1.0) | (y > height) | (x < -1.0) | (x > width)
+    y = y.clamp(min=0)
+    x = x.clamp(min=0)
+    y_low = y.floor().long()  # (int) of a non-negative value
+    x_low = x.floor().long()
+    y_edge = y_low >= height - 1
+    x_edge = x_low >= width - 1
+    y_low = torch.where(y_edge, torch.full_like(y_low, height - 1), y_low)
+    x_low = torch.where(x_edge, torch.full_like(x_low, width - 1), x_low)
+    y = torch.where(y_edge, y_low.to(y.dtype), y)
+    x = torch.where(x_edge, x_low.to(x.dtype), x)
+    y_high = torch.where(y_edge, y_low, y_low + 1)
+    x_high = torch.where(x_edge, x_low, x_low + 1)
+    ly = y - y_low.to(y.dtype)
+    lx = x - x_low.to(x.dtype)
+    hy = 1.0 - ly
+    hx = 1.0 - lx
+    table = feature.permute(0, 2, 3, 1).reshape(n, height * width, channels)
+    rows = batch.view(-1, 1)
+
+    def at(yy, xx):  # (K, S, C)
+        return table[rows, yy * width + xx]
+
+    val = ((hy * hx)[..., None] * at(y_low, x_low) + (hy * lx)[..., None] * at(y_low, x_high)
+           + (ly * hx)[..., None] * at(y_high, x_low) + (ly * lx)[..., None] * at(y_high, x_high))
+    val = torch.where(outside[..., None], torch.zeros_like(val), val)
+    return val.permute(0, 2, 1)
+
+
+def _roi_align_v1_exact(feature: torch.Tensor, shifted: torch.Tensor, output_size: int, spatial_scale: float,
+                        sampling_ratio: int) -> torch.Tensor:
+    """The v1 RoIAlign kernel in PyTorch for (K, 5) RoIs whose x2, y2 already carry the +1: RoI width and height
+    ``max(end - start, 0)``, bins of width/out, ``sampling_ratio``^2 points per bin averaged, in the kernel's order
+    of operations (float32). Used for the few RoIs where torchvision's clamp-to-1 differs."""
+    k = shifted.shape[0]
+    start_w = shifted[:, 1] * spatial_scale
+    start_h = shifted[:, 2] * spatial_scale
+    end_w = shifted[:, 3] * spatial_scale
+    end_h = shifted[:, 4] * spatial_scale
+    bin_w = (end_w - start_w).clamp(min=0) / output_size
+    bin_h = (end_h - start_h).clamp(min=0) / output_size
+    p = torch.arange(output_size, device=shifted.device, dtype=shifted.dtype)
+    i = torch.arange(sampling_ratio, device=shifted.device, dtype=shifted.dtype) + 0.5
+    # y = roi_start_h + ph * bin_size_h + (iy + .5) * bin_size_h / sample_num_h, as the kernel writes it
+    ys = (start_h[:, None, None] + p[None, :, None] * bin_h[:, None, None]
+          + i[None, None, :] * bin_h[:, None, None] / sampling_ratio)  # (K, out, s)
+    xs = (start_w[:, None, None] + p[None, :, None] * bin_w[:, None, None]
+          + i[None, None, :] * bin_w[:, None, None] / sampling_ratio)
+    # every (ph, iy) with every (pw, ix): (K, out, s, out, s)
+    yy = ys[:, :, :, None, None].expand(k, output_size, sampling_ratio, output_size, sampling_ratio)
+    xx = xs[:, None, None, :, :].expand(k, output_size, sampling_ratio, output_size, sampling_ratio)
+    vals = _bilinear_v1(feature, shifted[:, 0].long(), yy.reshape(k, -1), xx.reshape(k, -1))
+    vals = vals.reshape(k, -1, output_size, sampling_ratio, output_size, sampling_ratio)
+    # the kernel accumulates iy-major, ix-minor, then divides by the count
+    acc = torch.zeros_like(vals[:, :, :, 0, :, 0])
+    for iy in range(sampling_ratio):
+        for ix in range(sampling_ratio):
+            acc = acc + vals[:, :, :, iy, :, ix]
+    return acc / (sampling_ratio * sampling_ratio)
+
+
 def roi_align_v1(feature: torch.Tensor, rois: torch.Tensor, output_size: int, stride: int,
                  sampling_ratio: int = 2) -> torch.Tensor:
     """mmdet v1 RoIAlign of (K, 5) inclusive RoIs (batch index first) on one feature map of the given stride.
+
+    ``torchvision.ops.roi_align(aligned=False)`` on x2+1, y2+1 for RoIs at least one feature pixel wide and high;
+    the v1 kernel transcribed (``_roi_align_v1_exact``) for narrower or lower ones, where torchvision's clamp of the
+    width and height to 1 differs from v1's clamp to 0.
 
     Box coordinates stay float32 (in bfloat16 a coordinate near 1000 would be off by several pixels); reduced-
     precision features are pooled in float32 and the result is returned in the feature's dtype.
     """
     shifted = torch.cat([rois[:, :3], rois[:, 3:] + 1.0], dim=1).float()
-    pooled = roi_align(feature.float(), shifted, output_size, spatial_scale=1.0 / stride,
-                       sampling_ratio=sampling_ratio, aligned=False)
+    scale = 1.0 / stride
+    feature32 = feature.float()
+    pooled = roi_align(feature32, shifted, output_size, spatial_scale=scale, sampling_ratio=sampling_ratio,
+                       aligned=False)
+    if sampling_ratio > 0 and shifted.shape[0]:
+        # the same float32 products the kernels compute: (x2 + 1) * s - x1 * s
+        width = shifted[:, 3] * scale - shifted[:, 1] * scale
+        height = shifted[:, 4] * scale - shifted[:, 2] * scale
+        small = torch.nonzero((width < 1) | (height < 1)).flatten()
+        for start in range(0, small.numel(), 128):  # chunks bound the memory of the gathered samples
+            part = small[start:start + 128]
+            pooled[part] = _roi_align_v1_exact(feature32, shifted[part], output_size, scale, sampling_ratio)
     return pooled.to(feature.dtype)
 
 

@@ -1,0 +1,92 @@
+"""The two fixes that make our r50 detections equal the official code's (issue 12 part 1), on hand-built cases.
+
+- Input normalisation: the official transform subtracts and divides by Python-list mean/std, i.e. in float64, and
+  rounds to float32 once; the reference here is plain Python float arithmetic per pixel value.
+- RoIAlign on RoIs under one feature pixel: the reference is the v1 kernel transcribed in the conventions test
+  (``reference_roi_align_v1``), written independently of the package code.
+"""
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from globaltrack.trackers.globaltrack.ops import multilevel_roi_align, roi_align_v1  # noqa: E402
+from globaltrack.trackers.globaltrack.preprocess import preprocess_image  # noqa: E402
+from tests.trackers.globaltrack.test_globaltrack_conventions import reference_roi_align_v1  # noqa: E402
+
+OFFICIAL_MEAN = [123.675, 116.28, 103.53]
+OFFICIAL_STD = [58.395, 57.12, 57.375]
+
+
+def test_normalisation_is_float64_rounded_once_for_every_pixel_value():
+    # every uint8 value in every channel, at a size the resize leaves alone (320 x 240 with scale (320, 240))
+    values = np.arange(256, dtype=np.uint8)
+    image = np.zeros((240, 320, 3), dtype=np.uint8)
+    image[0, :256] = values[:, None]
+    out = preprocess_image(image, scale=(320, 240)).tensor.numpy()
+    for c in range(3):
+        expected = np.array([np.float32((float(v) - OFFICIAL_MEAN[c]) / OFFICIAL_STD[c]) for v in range(256)])
+        np.testing.assert_array_equal(out[c, 0, :256], expected)
+    # and the float32 arithmetic it replaces really differs (else this test would prove nothing)
+    f32 = (values[:, None].astype(np.float32) - np.float32(OFFICIAL_MEAN)) / np.float32(OFFICIAL_STD)
+    assert (f32.T != out[:, 0, :256]).any()
+
+
+def _torchvision_roi_align(feat, roi, scale):
+    from torchvision.ops import roi_align
+
+    box = torch.tensor([[0.0, roi[0], roi[1], roi[2] + 1, roi[3] + 1]])
+    return roi_align(torch.from_numpy(feat)[None], box, 7, spatial_scale=scale, sampling_ratio=2,
+                     aligned=False)[0].numpy()
+
+
+@pytest.mark.parametrize("roi", [
+    [90.0, 20.0, 90.0, 60.0],      # a 1-px-wide sliver at P2 (stride 4): width 0.25 feature px
+    [95.0, 79.0, 95.0, 79.0],      # a 1x1-px box in the bottom-right corner (clipped to the image)
+    [10.0, 30.5, 50.0, 31.2],      # fractional, 1.7 px high
+    [3.0, 3.0, 4.5, 70.0],         # narrow but tall
+])
+def test_sub_pixel_rois_follow_the_v1_kernel_where_torchvision_clamps(roi):
+    rng = np.random.default_rng(5)
+    feat = rng.standard_normal((4, 20, 24)).astype(np.float32)
+    ours = roi_align_v1(torch.from_numpy(feat)[None], torch.tensor([[0.0] + roi]), 7, 4, 2)[0].numpy()
+    ref = reference_roi_align_v1(feat, roi)
+    np.testing.assert_allclose(ours, ref, atol=1e-5)
+    # torchvision's width/height clamp to 1 feature pixel gives other features for these RoIs
+    assert np.abs(_torchvision_roi_align(feat, roi, 0.25) - ref).max() > 1e-2
+
+
+def test_sub_pixel_and_normal_rois_mixed_across_images_and_levels():
+    rng = np.random.default_rng(6)
+    feats = [torch.from_numpy(rng.standard_normal((2, 3, 64 // 2 ** i, 80 // 2 ** i)).astype(np.float32))
+             for i in range(4)]
+    rois = torch.tensor([[0, 10.0, 10, 60, 50], [1, 300, 5, 300, 200], [1, 4, 4, 120, 130], [0, 0, 0, 0, 0],
+                         [1, 200, 100, 318, 101]])
+    out = multilevel_roi_align(feats, rois)
+    for k, r in enumerate(rois.tolist()):
+        b, box = int(r[0]), r[1:]
+        side = np.sqrt((box[2] - box[0] + 1) * (box[3] - box[1] + 1))
+        lvl = int(np.clip(np.floor(np.log2(side / 56 + 1e-6)), 0, 3))
+        ref = reference_roi_align_v1(feats[lvl][b].numpy(), box, scale=1.0 / 2 ** (lvl + 2))
+        np.testing.assert_allclose(out[k].numpy(), ref, atol=1e-5)
+
+
+def test_a_zero_area_roi_pools_a_point_as_v1_does():
+    # v1: width = max((x2 + 1) * s - x1 * s, 0); a box with x2 = x1 - 1 has width 0 and samples one column
+    feat = torch.arange(20 * 24, dtype=torch.float32).view(1, 1, 20, 24)
+    ours = roi_align_v1(feat, torch.tensor([[0.0, 40.0, 8.0, 39.0, 47.0]]), 7, 4, 2)[0, 0]
+    ref = reference_roi_align_v1(feat[0].numpy(), [40.0, 8.0, 39.0, 47.0])[0]
+    np.testing.assert_allclose(ours.numpy(), ref, atol=1e-5)
+    assert torch.all(ours[:, 0] == ours[:, -1])  # every column is the same point x = 10
+
+
+def test_many_sub_pixel_rois_on_a_full_size_map_are_pooled_in_place():
+    # a P2 map of a 1333x800 frame and 300 border slivers (a copy of the map per RoI would need ~6 GB)
+    torch.manual_seed(0)
+    feat = torch.randn(2, 64, 200, 336)
+    x = torch.rand(300) * 1340
+    rois = torch.stack([torch.arange(300) % 2, x, torch.rand(300) * 700, x + 0.5, torch.rand(300) * 90 + 700], 1)
+    out = roi_align_v1(feat, rois.float(), 7, 4, 2)
+    for k in (0, 151, 299):
+        ref = reference_roi_align_v1(feat[int(rois[k, 0])].numpy(), rois[k, 1:].tolist())
+        np.testing.assert_allclose(out[k].numpy(), ref, atol=1e-4)

@@ -1,0 +1,83 @@
+"""The detector composed as torchvision's (issue 12 part 6): a query-guided RPN and RoI heads on torchvision's
+Matcher, BalancedPositiveNegativeSampler and BoxCoder, with mmdet v1's conventions as shims.
+
+The v1 assigner reference is a plain-Python transcription of ``MaxIoUAssigner.assign_wrt_overlaps`` as spec 2.5
+describes it, written independently of the package code."""
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from torchvision.models.detection._utils import BalancedPositiveNegativeSampler, BoxCoder, Matcher  # noqa: E402
+
+from globaltrack.trackers.globaltrack.config import get_config  # noqa: E402
+from globaltrack.trackers.globaltrack.heads import V1BoxCoder, V1Matcher, sample, sampling_labels  # noqa: E402
+from globaltrack.trackers.globaltrack.model import GlobalTrackModel  # noqa: E402
+from globaltrack.trackers.globaltrack.ops import bbox2delta, delta2bbox  # noqa: E402
+
+
+def reference_max_iou_assigner(ious, pos_iou, neg_iou, min_pos_iou):
+    """v1: -1 ignore, 0 negative, g+1 positive; gts' best candidates (ties included) positive if >= min_pos_iou."""
+    g_n, n = len(ious), len(ious[0])
+    assigned = [-1] * n
+    for j in range(n):
+        col = [ious[g][j] for g in range(g_n)]
+        best = max(col)
+        arg = col.index(best)
+        if 0 <= best < neg_iou:
+            assigned[j] = 0
+        if best >= pos_iou:
+            assigned[j] = arg + 1
+    for g in range(g_n):
+        gmax = max(ious[g])
+        if gmax >= min_pos_iou:
+            for j in range(n):
+                if ious[g][j] == gmax:
+                    assigned[j] = g + 1
+    return assigned
+
+
+@pytest.mark.parametrize("thresholds", [(0.7, 0.3, 0.3), (0.5, 0.5, 0.5)])
+def test_matcher_equals_the_v1_assigner_including_ties_and_min_pos_iou(thresholds):
+    rng = np.random.default_rng(2)
+    for trial in range(20):
+        g, n = int(rng.integers(1, 4)), int(rng.integers(1, 40))
+        ious = np.round(rng.uniform(0, 0.9, (g, n)), 1)  # rounding makes ties common
+        if trial % 3 == 0:
+            ious *= 0.2  # every gt's best below min_pos_iou
+        matches = V1Matcher(*thresholds)(torch.tensor(ious, dtype=torch.float32))
+        assert sampling_labels(matches).tolist() == reference_max_iou_assigner(ious.tolist(), *thresholds)
+    assert isinstance(V1Matcher(0.7, 0.3, 0.3), Matcher)
+    assert V1Matcher(0.7, 0.3, 0.3)(torch.zeros(1, 0)).numel() == 0  # no candidates: nothing to match
+
+
+def test_sampler_keeps_the_v1_budget():
+    labels = torch.tensor([1] * 50 + [0] * 500 + [-1] * 30)
+    pos, neg = sample(BalancedPositiveNegativeSampler(256, 0.5), labels)
+    assert pos.numel() == 50 and neg.numel() == 206  # positives < half: negatives fill up to 256
+    assert bool((labels[pos] == 1).all()) and bool((labels[neg] == 0).all())
+    pos, neg = sample(BalancedPositiveNegativeSampler(10 ** 6, 0.25), labels)
+    assert pos.tolist() == list(range(50)) and neg.tolist() == list(range(50, 550))  # under budget: all, in order
+
+
+def test_box_coder_is_torchvision_s_with_v1_arithmetic():
+    coder = V1BoxCoder((10.0, 10.0, 5.0, 5.0))
+    assert isinstance(coder, BoxCoder) and coder.stds == (0.1, 0.1, 0.2, 0.2)
+    rois = torch.tensor([[10.0, 20, 59, 99], [100, 50, 130, 60]])
+    gts = torch.tensor([[12.0, 18, 70, 90], [95, 45, 140, 70]])
+    deltas = coder.encode_single(gts, rois)
+    assert torch.equal(deltas, bbox2delta(rois, gts, (0.1, 0.1, 0.2, 0.2)))
+    big = torch.tensor([[0.1, -0.2, 9.0, -9.0]]).repeat(2, 1)  # dw/dh clamped on both sides, as v1 does
+    expected = delta2bbox(rois, big, (0.1, 0.1, 0.2, 0.2), (80, 120))
+    assert torch.equal(coder.decode_single(big, rois, (80, 120)), expected)
+
+
+def test_the_model_is_composed_like_torchvision_s_faster_rcnn():
+    model = GlobalTrackModel("tiny")
+    assert isinstance(model.rpn.proposal_matcher, Matcher) and isinstance(model.roi_heads.proposal_matcher, Matcher)
+    assert isinstance(model.rpn.fg_bg_sampler, BalancedPositiveNegativeSampler)
+    assert isinstance(model.roi_heads.box_coder, BoxCoder) and model.roi_heads.box_coder.weights == (10, 10, 5, 5)
+    assert model.anchor_generator is model.rpn.anchor_generator
+    # a replaced config reaches the heads (tests and the bench shrink the proposal counts this way)
+    model.config = get_config("tiny", rpn_batch=8, test_nms_thr=0.3)
+    assert model.rpn.fg_bg_sampler.batch_size_per_image == 8 and model.roi_heads.cfg.test_nms_thr == 0.3
