@@ -20,7 +20,7 @@ torch = pytest.importorskip("torch")
 if not torch.distributed.is_available():  # pragma: no cover
     pytest.skip("torch.distributed is not available", allow_module_level=True)
 
-from globaltrack.trackers.globaltrack.train import TrainConfig, train  # noqa: E402
+from globaltrack.training.train import TrainConfig, train  # noqa: E402
 from globaltrack.training.distributed import DistContext, launch, parse_devices  # noqa: E402
 from globaltrack.errors import UserError  # noqa: E402
 
@@ -68,7 +68,7 @@ def test_shard_takes_each_rank_its_share_of_a_global_batch():
 
 
 def test_each_rank_loads_only_its_pairs():
-    from globaltrack.trackers.globaltrack.train import _batches
+    from globaltrack.training.train import _batches
 
     data = list(range(100))
     order = list(range(10, 30))
@@ -94,7 +94,7 @@ def test_two_gloo_processes_equal_one_process_on_the_same_pairs(synth, tmp_path)
     # the parameters moved (else equality would prove nothing) and equal the single process's
     import random
 
-    from globaltrack.trackers.globaltrack.train import build_model, init_for_scratch_training
+    from globaltrack.training.train import build_model, init_for_scratch_training
 
     torch.manual_seed(cfg.seed)
     random.seed(cfg.seed)
@@ -116,7 +116,7 @@ def test_a_killed_two_process_run_resumes_on_every_rank(synth, tmp_path):
     cfg = _fix(tiny_config(synth))
     out = tmp_path / "killed"
     script = ("import sys; from pathlib import Path; import pickle\n"
-              "from globaltrack.trackers.globaltrack.train import train\n"
+              "from globaltrack.training.train import train\n"
               "from globaltrack.training.distributed import launch\n"
               "cfg = pickle.loads(bytes.fromhex(sys.argv[1]))\n"
               "launch(train, cfg, ['cpu', 'cpu'], Path(sys.argv[2]), quiet=True)\n")

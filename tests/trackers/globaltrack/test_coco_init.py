@@ -149,7 +149,7 @@ def test_a_non_r50_model_is_a_user_error(coco_file):
 
 
 def test_train_init_option_reaches_the_mapping(coco_file, capsys):
-    from globaltrack.trackers.globaltrack.train import load_init
+    from globaltrack.training.train import load_init
 
     model = GlobalTrackModel("r50_fpn")
     missing, unused = load_init(model, f"torchvision-coco:{coco_file}")

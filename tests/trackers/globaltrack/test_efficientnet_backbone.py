@@ -46,9 +46,9 @@ def test_missing_package_is_one_line(monkeypatch):
 
 
 def test_fused_batchnorm_gives_the_same_features():
-    from globaltrack.trackers.globaltrack.model import build_model
+    from globaltrack.trackers.globaltrack.model import GlobalTrackModel
 
-    model = build_model("lite0_fpn").eval()
+    model = GlobalTrackModel("lite0_fpn").eval()
     E.load_pretrained(model.backbone.body)
     x = torch.randn(1, 3, 128, 160)
     with torch.no_grad():
