@@ -158,6 +158,26 @@ class SubmissionServer:
             problems.add(name, "", f"not a sequence of the {self.name} {self.split} split")
 
 
+def flat_members(files, problems, suffix: str, pattern: str, one_folder_ok: bool) -> dict[str, str]:
+    """``{name: member}`` of a submission made of one ``<name><suffix>`` file per sequence (at the zip root, or under
+    one folder where ``one_folder_ok``); a nested, foreign or duplicated file becomes a problem naming it."""
+    rel = split_root(sorted(files), one_folder_ok, problems, f"the {pattern} files")
+    found: dict[str, str] = {}
+    for member, r in rel.items():
+        if "/" in r:
+            problems.add(PurePosixPath(r).stem, member, f"nested folder; expected {pattern} files only")
+            continue
+        if not r.endswith(suffix):
+            problems.add(PurePosixPath(r).stem, member, f"unexpected file (expected {pattern})")
+            continue
+        name = r[: -len(suffix)]
+        if name in found:
+            problems.add(name, member, f"duplicate of {found[name]}")
+            continue
+        found[name] = member
+    return found
+
+
 class BoxFileServer(SubmissionServer):
     """``<sequence>.txt`` per sequence, ``x,y,w,h`` rows (LaSOT, TLP, TrackingNet): at the zip root, or under one
     folder where ``one_folder_ok``."""
@@ -177,20 +197,7 @@ class BoxFileServer(SubmissionServer):
 
     def members(self, files, problems) -> dict[str, str]:
         """``{sequence: member}`` of the well-placed ``<sequence>.txt`` files; the others become problems."""
-        rel = split_root(sorted(files), self.one_folder_ok, problems, "the <sequence>.txt files")
-        found: dict[str, str] = {}
-        for member, r in rel.items():
-            if "/" in r:
-                problems.add(PurePosixPath(r).stem, member, "nested folder; expected <sequence>.txt files only")
-                continue
-            if not r.endswith(".txt"):
-                problems.add(PurePosixPath(r).stem, member, "unexpected file (expected <sequence>.txt)")
-                continue
-            if r[:-4] in found:
-                problems.add(r[:-4], member, f"duplicate of {found[r[:-4]]}")
-                continue
-            found[r[:-4]] = member
-        return found
+        return flat_members(files, problems, ".txt", "<sequence>.txt", self.one_folder_ok)
 
     def validate(self, files, expected, problems):
         found = self.members(files, problems)

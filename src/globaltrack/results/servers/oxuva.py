@@ -5,13 +5,12 @@ the zip root or under one folder."""
 from __future__ import annotations
 
 import math
-from pathlib import PurePosixPath
 
 import numpy as np
 
 from globaltrack.errors import UserError
 from globaltrack.results.servers import register_server
-from globaltrack.results.servers._common import SubmissionServer, check_rows, split_root, text_of
+from globaltrack.results.servers._common import SubmissionServer, check_rows, flat_members, text_of
 
 COLUMNS = ("video", "object", "frame_num", "present", "score", "xmin", "xmax", "ymin", "ymax")
 TRUE = {"t", "true", "y", "yes", "1"}     # oxuva io_pred._parse_bool
@@ -53,17 +52,7 @@ class OxUvAServer(SubmissionServer):
 
     @staticmethod
     def _members(files, problems) -> dict[str, str]:
-        rel = split_root(sorted(files), True, problems, "the <video>_<object>.csv files")
-        found: dict[str, str] = {}
-        for member, r in rel.items():
-            if "/" in r or not r.endswith(".csv"):
-                problems.add(PurePosixPath(r).stem, member, "unexpected file (expected <video>_<object>.csv)")
-                continue
-            if r[:-4] in found:
-                problems.add(r[:-4], member, f"duplicate of {found[r[:-4]]}")
-                continue
-            found[r[:-4]] = member
-        return found
+        return flat_members(files, problems, ".csv", "<video>_<object>.csv", one_folder_ok=True)
 
     def validate(self, files, expected, problems):
         if expected is not None:   # adapters may name a task differently; the file is <video>_<object>.csv
