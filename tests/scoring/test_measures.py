@@ -54,7 +54,21 @@ def test_protocol_fields_are_checked_on_build_and_override():
         Protocol("x", iou_threshold=1.5)
     ok = override(get_protocol("oxuva"), {"iou_threshold": "0.7", "bootstrap_trials": "10"})
     assert ok.iou_threshold == 0.7 and ok.name == "oxuva+bootstrap_trials=10+iou_threshold=0.7"
-    # every registered protocol passes its own checks (they ran when it was registered)
-    from globaltrack.metrics.protocols import PROTOCOLS
+    # every registered protocol passes the checks, and a bad one cannot be built
+    from globaltrack.metrics.protocols import PROTOCOLS, check_fields
 
     assert len(PROTOCOLS.entries()) > 15
+    for entry in PROTOCOLS.entries():
+        check_fields(entry.factory())
+    with pytest.raises(UserError, match="field 'absent'"):
+        Protocol("bad", absent="exlude")
+
+
+def test_an_overridden_protocol_ranks_by_its_own_primary_measure():
+    """``--set`` renames the protocol (``tlp+iou_threshold=0.6``); the ranking must still follow its primary measure
+    (TLP ranks by SR50, not by the AUC that the name lookup would fall back to)."""
+    proto = override(get_protocol("tlp"), {"iou_threshold": "0.6"})
+    ev = Evaluation("tlp", proto.name, protocol_fields=proto.to_json())
+    ev.trackers["a"] = TrackerEvaluation("a", scores={"sr50": 0.9, "auc": 0.1, "precision": 0.5})
+    ev.trackers["b"] = TrackerEvaluation("b", scores={"sr50": 0.1, "auc": 0.9, "precision": 0.5})
+    assert ev.ranking() == ["a", "b"]

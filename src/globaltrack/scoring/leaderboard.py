@@ -37,7 +37,10 @@ def protocol_primary(protocol: str | None) -> str | None:
 
 
 def primary_metric(evaluation: Evaluation) -> str | None:
-    return measures.primary_measure(protocol_primary(evaluation.protocol), metric_keys(evaluation))
+    """The measure the evaluation's protocol ranks by: the protocol as used (an overridden ``tlp+iou_threshold=0.6``
+    is not a registered name), else the registered protocol of that name."""
+    named = (evaluation.protocol_fields or {}).get("primary_metric") or protocol_primary(evaluation.protocol)
+    return measures.primary_measure(named, metric_keys(evaluation))
 
 
 def ranked_trackers(evaluation: Evaluation, key: str | None = None) -> list[str]:

@@ -43,38 +43,24 @@ def canonical_benchmark(name: str | None) -> str:
 
 
 def load_for_scoring(args, *, benchmark: str | None = None, split: str | None = None) -> ScoringSet:
-    """The sequences named by ``--benchmark --root/--annos [--split] [--sequences]``, images not required."""
-    from globaltrack.benchmarks import BENCHMARKS
+    """The sequences named by ``--benchmark --root/--annos [--split] [--sequences]``, images not required. With
+    ``--sequences`` only those are read (`Benchmark.load_selected`: official names, aliases, any letter case)."""
+    from globaltrack.benchmarks import BENCHMARKS, get_benchmark
 
     bench = canonical_benchmark(benchmark or getattr(args, "benchmark", None))
     root, annos = getattr(args, "root", None), getattr(args, "annos", None)
     if not root and not annos:
         raise UserError("--root (the dataset or its annotations) or --annos (the toolkit's annotation folder) is "
                         "required")
-    factory = BENCHMARKS.get(bench).factory
     options = {"annotations_only": True}
     if annos:
-        if "annos" not in inspect.signature(factory.__init__).parameters:
+        if "annos" not in inspect.signature(BENCHMARKS.get(bench).factory.__init__).parameters:
             raise UserError(f"{bench} reads its annotations from the dataset layout (--root); it takes no --annos")
         options["annos"] = annos
-    adapter = factory(root, split=split or getattr(args, "split", None), **options)
-    adapter.name = bench
-    sequences = adapter.load()
-    missing = list(getattr(adapter, "missing", []))
+    adapter = get_benchmark(bench, root, split=split or getattr(args, "split", None), **options)
     names = split_list([args.sequences]) if getattr(args, "sequences", None) else None
-    if names:
-        by = {}
-        for s in sequences:
-            by[s.name] = s
-            for a in s.metadata.get("aliases", ()):
-                by.setdefault(a, s)
-        absent = [n for n in names if n not in by]
-        if absent:
-            on_disk = [n for n in absent if n in missing]
-            what = "not found under the given folder" if len(on_disk) == len(absent) else f"not in {bench}"
-            raise UserError(f"sequences {what}: {', '.join(absent)}")
-        sequences = [by[n] for n in names]
-    return ScoringSet(bench, sequences, missing, bool(names))
+    sequences = adapter.load_selected(names)
+    return ScoringSet(bench, sequences, list(getattr(adapter, "missing", [])) if not names else [], bool(names))
 
 
 def evaluate_from_args(args, *, allow_missing: bool = True):
