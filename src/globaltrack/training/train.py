@@ -511,7 +511,9 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, init: str | None = No
             total, logged = sum_losses(losses)
             logged = dist.average(logged)
             opt.zero_grad(set_to_none=True)
-            if not torch.isfinite(total):
+            # the rank-averaged value: every rank takes the same decision (a rank stopping alone would leave the
+            # others waiting in DDP's all-reduce)
+            if not math.isfinite(logged["loss"]):
                 raise RuntimeError(f"non-finite loss at iteration {iteration}: {logged}")
             total.backward()
             grad_norm = torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip) if cfg.grad_clip > 0 else 0.0

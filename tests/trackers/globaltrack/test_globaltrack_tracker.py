@@ -149,3 +149,25 @@ def test_weights_know_their_config(tiny_weights, tmp_path):
     torch.save(broken, bare)
     with pytest.raises(UserError, match=r"'rpn\.head\.cls_logits\.weight' has shape \[5, 64, 1, 1\]"):
         load_weights(bare)
+
+
+def test_a_weights_file_is_loaded_once_per_process_and_again_when_rewritten(tmp_path, frames):
+    """The runner builds a tracker per sequence; the model (no per-sequence state) is shared, the query is not."""
+    path = tmp_path / "w.pth"
+    torch.manual_seed(1)
+    save_checkpoint(GlobalTrackModel("tiny"), path)
+    a, b = create_tracker("globaltrack", weights=str(path)), create_tracker("globaltrack", weights=str(path))
+    assert a.model is b.model
+    a.init(frames[0], (40, 30, 50, 40))
+    b.init(frames[0], (10, 10, 20, 20))
+    assert a._query is not b._query
+    torch.manual_seed(2)
+    save_checkpoint(GlobalTrackModel("tiny"), path)  # another model at the same path
+    import os
+
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    c = create_tracker("globaltrack", weights=str(path))
+    assert c.model is not a.model
+    pa = next(iter(a.model.state_dict().values()))
+    pc = next(iter(c.model.state_dict().values()))
+    assert not torch.equal(pa, pc)

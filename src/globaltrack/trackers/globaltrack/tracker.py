@@ -9,6 +9,7 @@ logic). Frames are independent given the query, so ``track_batch`` runs several 
 from __future__ import annotations
 
 import contextlib
+import functools
 
 import numpy as np
 
@@ -20,6 +21,22 @@ DTYPES = ("float32", "bfloat16", "float16")
 
 def _parse_bool(value) -> bool:
     return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+@functools.lru_cache(maxsize=2)
+def _inference_model(path: str, mtime_ns: int, size: int, config: str | None, device: str):
+    """The model of a weights file, loaded once per process: the runner builds a tracker per sequence, and the
+    model holds no per-sequence state (the query lives in the tracker), so reading, converting and fusing the file
+    again for each of LaSOT's 280 sequences would be wasted. Keyed by the file's identity (path, mtime, size), so a
+    file rewritten in place is read again."""
+    import torch
+
+    from globaltrack.trackers.globaltrack.checkpoint import load_model
+
+    model = load_model(path, config)
+    if hasattr(model.backbone, "fuse_for_inference"):  # our own copy: fold frozen BatchNorms (speed)
+        model.backbone.fuse_for_inference()
+    return model.eval().to(torch.device(device))
 
 
 class GlobalTrackTracker(Tracker):
@@ -37,7 +54,7 @@ class GlobalTrackTracker(Tracker):
                  source="rcnn", model=None, threads=None):
         import torch
 
-        from globaltrack.trackers.globaltrack.checkpoint import load_model
+        from globaltrack.trackers.globaltrack.checkpoint import probe_checkpoint
 
         if str(dtype) not in DTYPES:
             raise UserError(f"dtype must be one of {', '.join(DTYPES)}, not '{dtype}'")
@@ -65,9 +82,10 @@ class GlobalTrackTracker(Tracker):
         if model is None:
             if weights is None:
                 raise UserError("GlobalTrack needs weights=PATH")
-            model = load_model(weights, config)
-            if hasattr(model.backbone, "fuse_for_inference"):  # our own copy: fold frozen BatchNorms (speed)
-                model.backbone.fuse_for_inference()
+            path = probe_checkpoint(weights).resolve()
+            stat = path.stat()
+            model = _inference_model(str(path), stat.st_mtime_ns, stat.st_size,
+                                     None if config is None else str(config), str(self.device))
         self.model = model.eval().to(self.device)
         self.config = self.model.config
         # the weights' own presence threshold (stored in their config) unless the user gives one
