@@ -13,7 +13,6 @@ from torchvision.models.detection._utils import BalancedPositiveNegativeSampler,
 from globaltrack.trackers.globaltrack.config import get_config  # noqa: E402
 from globaltrack.trackers.globaltrack.heads import V1BoxCoder, V1Matcher, sample, sampling_labels  # noqa: E402
 from globaltrack.trackers.globaltrack.model import GlobalTrackModel  # noqa: E402
-from globaltrack.trackers.globaltrack.ops import bbox2delta, delta2bbox  # noqa: E402
 
 
 def reference_max_iou_assigner(ious, pos_iou, neg_iou, min_pos_iou):
@@ -65,11 +64,19 @@ def test_box_coder_is_torchvision_s_with_v1_arithmetic():
     assert isinstance(coder, BoxCoder) and coder.stds == (0.1, 0.1, 0.2, 0.2)
     rois = torch.tensor([[10.0, 20, 59, 99], [100, 50, 130, 60]])
     gts = torch.tensor([[12.0, 18, 70, 90], [95, 45, 140, 70]])
+    # against mmdet v1's delta2bbox written out in plain Python (not the package's ops), +1 widths, clamp and clip
+    from tests.trackers.globaltrack.test_globaltrack_conventions import reference_delta2bbox
+
     deltas = coder.encode_single(gts, rois)
-    assert torch.equal(deltas, bbox2delta(rois, gts, (0.1, 0.1, 0.2, 0.2)))
+    for k in range(2):  # encoding is what v1 decoding inverts
+        np.testing.assert_allclose(reference_delta2bbox(rois[k].tolist(), deltas[k].tolist(), (0.1, 0.1, 0.2, 0.2),
+                                                        (1000, 1000)), gts[k].numpy(), atol=1e-3)
     big = torch.tensor([[0.1, -0.2, 9.0, -9.0]]).repeat(2, 1)  # dw/dh clamped on both sides, as v1 does
-    expected = delta2bbox(rois, big, (0.1, 0.1, 0.2, 0.2), (80, 120))
-    assert torch.equal(coder.decode_single(big, rois, (80, 120)), expected)
+    decoded = coder.decode_single(big, rois, (80, 120))
+    for k in range(2):
+        np.testing.assert_allclose(decoded[k].numpy(), reference_delta2bbox(rois[k].tolist(), big[k].tolist(),
+                                                                            (0.1, 0.1, 0.2, 0.2), (80, 120)),
+                                   atol=1e-4)
 
 
 def test_the_model_is_composed_like_torchvision_s_faster_rcnn():
