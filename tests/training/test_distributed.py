@@ -21,7 +21,8 @@ if not torch.distributed.is_available():  # pragma: no cover
     pytest.skip("torch.distributed is not available", allow_module_level=True)
 
 from globaltrack.training.train import TrainConfig, train  # noqa: E402
-from globaltrack.training.distributed import DistContext, launch, parse_devices  # noqa: E402
+from globaltrack.harness.devices import parse_device_list as parse_devices  # noqa: E402
+from globaltrack.training.distributed import DistContext, launch  # noqa: E402
 from globaltrack.errors import UserError  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]

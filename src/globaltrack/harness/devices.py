@@ -27,9 +27,12 @@ GPU_DEFAULTS = {"dtype": "bfloat16", "batch": "8"}
 
 
 def parse_device_list(devices: str | None = None, gpus: int | None = None) -> list[str] | None:
-    """``--devices cuda:0,cuda:1`` / ``--devices cpu,cpu`` / ``--gpus 2`` -> a device list; None if neither."""
+    """``--devices cuda:0,cuda:1`` / ``--devices cpu,cpu`` / ``--devices 2`` or ``--gpus 2`` (= cuda:0,cuda:1) -> a
+    device list; None if neither. The one parser of device lists (``run`` and ``train``)."""
     if devices and gpus:
         raise UserError("give --devices or --gpus, not both")
+    if devices and str(devices).strip().isdigit():
+        devices, gpus = None, int(str(devices).strip())
     if gpus is not None and not devices:
         if int(gpus) < 1:
             raise UserError(f"--gpus must be at least 1, got {gpus}")

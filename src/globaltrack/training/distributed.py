@@ -196,29 +196,6 @@ def setup(device: str = "cpu") -> DistContext:
     return DistContext(dist.get_rank(), dist.get_world_size(), dev, owns_group=True)
 
 
-def parse_devices(text: str) -> list[str]:
-    """``cuda:0,cuda:1`` / ``cpu,cpu`` / a count ``4`` (= cuda:0..3) -> device strings, checked."""
-    text = str(text).strip()
-    if text.isdigit():
-        n = int(text)
-        if n < 1:
-            raise UserError("--devices needs at least one device")
-        return [f"cuda:{i}" for i in range(n)]
-    devices = [d.strip() for d in text.split(",") if d.strip()]
-    if not devices:
-        raise UserError("--devices expects a list such as cuda:0,cuda:1 (or cpu,cpu) or a GPU count")
-    kinds = {d.split(":")[0] for d in devices}
-    if len(kinds) > 1 or not kinds <= {"cpu", "cuda"}:
-        raise UserError(f"--devices must be all cuda:N or all cpu, got '{text}'")
-    if "cuda" in kinds:
-        bad = [d for d in devices if not d.startswith("cuda:") or not d[5:].isdigit()]
-        if bad:
-            raise UserError(f"--devices: '{bad[0]}' is not cuda:N")
-        if len(set(devices)) != len(devices):
-            raise UserError("--devices lists a GPU twice")
-    return devices
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -256,4 +233,4 @@ def launch(fn, cfg, devices: list[str], *args, **kwargs) -> None:
 
 
 __all__ = ["DistContext", "backend_for", "free_port", "is_main_process", "launch", "main_process_only",
-           "parse_devices", "setup"]
+           "setup"]

@@ -120,9 +120,10 @@ class Train:
         suffix = ("-single-query" if cfg.single_query else "") + ("-plain-rpn" if cfg.plain_rpn else "")
         out = Path(args.out or f"work_dirs/{cfg.name}{suffix}")
         if args.devices:
-            from globaltrack.training.distributed import launch, parse_devices
+            from globaltrack.harness.devices import parse_device_list
+            from globaltrack.training.distributed import launch
 
-            launch(train, cfg, parse_devices(args.devices), out, resume=args.resume, init=args.init)
+            launch(train, cfg, parse_device_list(args.devices), out, resume=args.resume, init=args.init)
             last = out / "latest.pth"
         else:
             last = train(cfg, out, resume=args.resume, init=args.init)
