@@ -2,11 +2,14 @@
 
 The official recipe (spec 2.1-2.2): SGD, momentum 0.9, weight decay 1e-4, lr 0.005 for 4 GPUs x 1 pair, linear
 warm-up over 500 iterations from 1/3 of the lr, x0.1 at epochs 8 and 11 of 12, gradient clipping at L2 norm 35, a
-checkpoint every epoch, 30,000 pairs per epoch. Everything is a `TrainConfig` field; two named configs:
+checkpoint every epoch, 30,000 pairs per epoch. Everything is a `TrainConfig` field; the named configs:
 
+- ``lite0-real``: the default model (``lite0_fpn``, ImageNet EfficientNet-Lite0) on real photographs (coco128,
+  raccoon, bccd), sized for a 2-core CPU (shipped as ``data/weights/globaltrack_lite0_real.pth``);
 - ``tiny-synthetic``: the ``tiny`` model on the synthetic benchmark's train split, sized for a 2-core CPU in under an
-  hour (the model shipped as ``data/weights/globaltrack_tiny_synthetic.pth``);
-- ``r50-official``: the paper's ResNet-50 FPN recipe on COCO / GOT-10k / LaSOT (0.4 / 0.4 / 0.2), roots by flags.
+  hour (shipped as ``data/weights/globaltrack_tiny_synthetic.pth``, the small model the tests use);
+- ``r50-official-coco`` / ``r50-official``: the paper's ResNet-50 FPN recipe, stage 1 on COCO from a COCO detector,
+  stage 2 on COCO / GOT-10k / LaSOT (0.4 / 0.4 / 0.2), roots by flags.
 
 Checkpoints are written atomically (``epoch_N.pth`` and ``latest.pth``), so a run killed at any moment resumes
 (``resume=True``) from the last complete one; the pair sampler is a pure function of (seed, epoch, index), so a
@@ -34,7 +37,6 @@ from globaltrack.training import distributed
 from globaltrack.training.distributed import main_process_only
 
 WEIGHTS_DIR = shipped_weights_dir()  # the one spelling of the shipped-weights folder
-DEFAULT_WEIGHTS = WEIGHTS_DIR / "globaltrack_tiny_synthetic.pth"
 
 
 @dataclass
@@ -563,4 +565,4 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, init: str | None = No
 
 __all__ = ["TrainConfig", "NAMED_CONFIGS", "get_train_config", "train", "learning_rate", "build_model",
            "export_weights", "load_init", "model_from_checkpoint", "plot_log",
-           "DEFAULT_WEIGHTS", "batch_losses", "sum_losses"]
+           "batch_losses", "sum_losses"]

@@ -37,9 +37,9 @@ Rerunning reuses finished results (see `globaltrack run --help`); --force recomp
 
 
 def evidence_path() -> Path:
-    import globaltrack
+    from globaltrack.trackers.globaltrack import shipped_weights_dir
 
-    return Path(globaltrack.__file__).resolve().parent / "data" / "weights" / "evidence.json"
+    return shipped_weights_dir() / "evidence.json"
 
 
 def demo_trackers(only: list[str] | None = None, say=print, include_slow: bool = False) -> list[tuple[str, dict]]:
