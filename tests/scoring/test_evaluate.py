@@ -153,3 +153,29 @@ def test_protocol_override_and_cli_set(tmp_path):
         override(p, {"nope": "1"})
     with pytest.raises(UserError, match="expects a int"):
         override(p, {"bootstrap_trials": "many"})
+
+
+def test_parallel_scoring_equals_serial_and_reports_errors(tmp_path):
+    """jobs=2 (joblib workers) gives the serial scores and caches; an unchanged folder is answered from the cache
+    in this process; a malformed file found in a worker still surfaces as one UserError naming it."""
+    store = ResultStore(tmp_path)
+    names = ["T0", "T1", "T2"]
+    for i, t in enumerate(names):
+        _write(store, "x", t, "a", [BOX, [10.0 + i, 10.0, 10.0, 10.0], BOX, BOX])
+        _write(store, "x", t, "b", [BOX] * 4)
+    serial = evaluate(_seqs(), store, "x", names, protocol="lasot")
+    import shutil
+
+    shutil.rmtree(tmp_path / ".cache")
+    par = evaluate(_seqs(), store, "x", names, protocol="lasot", jobs=2)
+    assert list(par.trackers) == names
+    for t in names:
+        assert par.trackers[t].scores == serial.trackers[t].scores
+        assert par.trackers[t].per_sequence == serial.trackers[t].per_sequence
+    assert len(list((tmp_path / ".cache").rglob("*.summary.pkl"))) == 3   # the workers wrote their caches
+    assert evaluate(_seqs(), store, "x", names, protocol="lasot", jobs=2).trackers["T1"].scores == \
+        serial.trackers["T1"].scores
+    bad = store.box_path("x", "T2", "b")
+    bad.write_text("1,2,3,4\n1,2,x,4\n1,2,3,4\n1,2,3,4\n")
+    with pytest.raises(UserError, match=r"T2/b\.txt:2"):
+        evaluate(_seqs(), store, "x", names, protocol="lasot", jobs=2)
