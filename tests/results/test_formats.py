@@ -126,12 +126,12 @@ def test_import_otb_mat_aligns_start_frames(tmp_path):
 
 @pytest.mark.parametrize("bad,line", [(b"1,2,3,4\n1,2,3\n", 2), (b"1,2,3,4\n1,,3,4\n", 2), (b"1,2,3,4,5\n", 1)])
 def test_malformed_rows_are_errors_not_nan(tmp_path, bad, line):
-    from globaltrack.scoring.evaluate import _parse_many
+    from globaltrack.textio import parse_box_files
 
     with pytest.raises(AnnotationError, match=rf"r\.txt:{line}"):
         F.parse_box_bytes(bad, tmp_path / "r.txt")
     with pytest.raises(AnnotationError, match=rf"r\.txt:{line}"):
-        _parse_many([(tmp_path / "ok.txt", b"1,2,3,4\n"), (tmp_path / "r.txt", bad)])
+        parse_box_files([(tmp_path / "ok.txt", b"1,2,3,4\n"), (tmp_path / "r.txt", bad)])
 
 
 def test_trailing_comma_is_tolerated():

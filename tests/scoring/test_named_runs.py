@@ -46,3 +46,7 @@ def test_variants_are_named_and_mixed_folders_refused(root, tmp_path, capsys, mo
     assert "2 by oracle (noise=0.1" in err and f"1 by oracle (noise=0.4; version" in err and first in err
     assert main(["evaluate", *common, "-t", "oracle", "--mixed", "--json", str(tmp_path / "m.json")]) == 0
     assert main(["report", *common, "-t", "oracle", "--reports", str(tmp_path / "rep")]) == 2
+    # the summary cached under --mixed does not answer a call without it
+    capsys.readouterr()
+    assert main(["evaluate", *common, "-t", "oracle"]) == 2
+    assert "mixes sequences" in capsys.readouterr().err

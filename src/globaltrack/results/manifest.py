@@ -78,16 +78,22 @@ def _int(v) -> int | None:
         return None
 
 
-def read_run_manifest(folder: str | Path) -> RunManifest | None:
-    """The manifest of a run folder; None when there is none (imported results). An unreadable one is a UserError
-    naming the file."""
+def read_manifest_json(folder: str | Path) -> dict:
+    """A run folder's ``manifest.json`` as stored; {} when there is none (imported results). An unreadable one is a
+    UserError naming the file."""
     p = Path(folder) / "manifest.json"
     if not p.is_file():
-        return None
+        return {}
     try:
         data = json.loads(p.read_text())
     except (OSError, ValueError) as err:
-        raise UserError(f"unreadable ({err})", p) from None
+        raise UserError(f"unreadable run manifest ({err})", p) from None
     if not isinstance(data, dict):
         raise UserError("run manifest is not a JSON object", p)
-    return RunManifest.from_json(data, Path(folder).name)
+    return data
+
+
+def read_run_manifest(folder: str | Path) -> RunManifest | None:
+    """The typed manifest of a run folder; None when there is none."""
+    data = read_manifest_json(folder)
+    return RunManifest.from_json(data, Path(folder).name) if data else None

@@ -27,6 +27,7 @@ import numpy as np
 from globaltrack import __version__
 from globaltrack._io import atomic_write_text
 from globaltrack.errors import UserError
+from globaltrack.results.manifest import read_manifest_json
 from globaltrack.textio import parse_numeric_table
 
 SIDECAR_SUFFIX = ".frames.csv"
@@ -150,8 +151,8 @@ class ResultStore:
         return SequenceResult(boxes, scores=data[:, 1], present=data[:, 2].astype(bool), times=data[:, 3])
 
     def read_manifest(self, benchmark: str, tracker: str) -> dict[str, Any]:
-        p = self.tracker_dir(benchmark, tracker) / MANIFEST
-        return json.loads(p.read_text()) if p.is_file() else {}
+        """The run's manifest as stored ({} when there is none: imported results); unreadable: a UserError."""
+        return read_manifest_json(self.tracker_dir(benchmark, tracker))
 
 
 def read_if_present(store: ResultStore, benchmark: str, run: str, sequence: str) -> SequenceResult | None:

@@ -23,8 +23,8 @@ from globaltrack.scoring.evaluation import Evaluation, TrackerEvaluation
 from globaltrack.scoring.families import family
 from globaltrack.metrics.ope import RuleNote, SequenceScore, rule_note
 from globaltrack.metrics.protocols import Protocol, get_protocol
-from globaltrack.textio import parse_box_bytes, plain_csv_rows
-from globaltrack.results.manifest import read_run_manifest
+from globaltrack.textio import parse_box_files
+from globaltrack.results.manifest import RunManifest
 from globaltrack.results.store import SIDECAR_SUFFIX, ResultStore
 from globaltrack.sequence import Sequence
 
@@ -171,42 +171,9 @@ def _missing_score(protocol: Protocol, seq: Sequence) -> SequenceScore:
     return s
 
 
-def _parse_many(items: list[tuple[Path, bytes]]) -> list[np.ndarray]:
-    """Parse several comma-separated result files with one pandas call (the per-call overhead dominates for
-    LaSOT-sized files); any file that is not plain ``a,b,c,d`` lines goes through `parse_box_bytes` alone."""
-    simple, out = [], [None] * len(items)
-    for i, (path, data) in enumerate(items):
-        rows = plain_csv_rows(data)
-        if rows is not None:
-            simple.append((i, data if data.endswith(b"\n") else data + b"\n", rows))
-        else:
-            out[i] = parse_box_bytes(data, path)
-    if simple:
-        arr = None
-        try:
-            import io
-
-            import pandas as pd
-
-            arr = pd.read_csv(io.BytesIO(b"".join(b for _, b, _ in simple)), header=None, dtype=np.float64,
-                              engine="c", skip_blank_lines=False).to_numpy()
-            if arr.shape != (sum(n for _, _, n in simple), 4):
-                arr = None
-        except Exception:  # noqa: BLE001 - malformed somewhere: parse file by file for a precise error
-            arr = None
-        start = 0
-        for i, body, n in simple:
-            part = arr[start:start + n] if arr is not None else None
-            # plain files have no NaN text: a NaN here is an empty field or a blank line -> the precise parser
-            out[i] = part if part is not None and not np.isnan(part).any() else \
-                parse_box_bytes(items[i][1], items[i][0])
-            start += n
-    return out
-
-
 def _score_changed(protocol: Protocol, todo) -> list[SequenceScore]:
     """Parse and score the sequences whose content key is not in the cache."""
-    parsed = _parse_many([(t[1], t[2]) for t in todo])
+    parsed = parse_box_files([(t[1], t[2]) for t in todo])
     sidecars = [_read_sidecar(Path(t[3]), t[4]) if t[3] else None for t in todo]
     return family(protocol).score_many(protocol, [(t[0], boxes, sc, t[1])
                                                   for t, boxes, sc in zip(todo, parsed, sidecars)])
@@ -262,15 +229,21 @@ def _plan_tracker(store: ResultStore, benchmark: str, tracker: str, seqs: list[S
         keys[seq.name] = hashlib.sha1((fp + seq_keys[seq.name] + digest + side_digest).encode()).hexdigest()
         read[seq.name] = (path, data, side_path, side_data)
     manifest = store.read_manifest(benchmark, tracker)
-    run = read_run_manifest(tdir) if manifest else None
-    mix_note = check_one_run(store, benchmark, tracker, [s.name for s in seqs if s.name in read], manifest, mixed)
-    notes = notes_global + [mix_note] if mix_note else list(notes_global)
     imported = os.path.isfile(os.path.join(tdir, "imported.json"))
-    tkey = hashlib.sha1(repr((CACHE_VERSION, attr_key, sorted(excluded), notes, allow_missing,
-                              [(s.name, keys[s.name]) for s in seqs], sorted(manifest.items(), key=str),
+    scored = [s.name for s in seqs if s.name in read]
+    # The provenance lines of the .key files decide whether the folder mixes settings (`check_one_run`); their
+    # stats key the summary, so they are parsed only when something changed. ``mixed`` keys it too: a summary
+    # cached under --mixed must not answer a call without it.
+    provenance = _key_file_stats(store, benchmark, tracker, scored) if manifest else []
+    tkey = hashlib.sha1(repr((CACHE_VERSION, attr_key, sorted(excluded), notes_global, allow_missing, mixed,
+                              [(s.name, keys[s.name]) for s in seqs], sorted(manifest.items(), key=str), provenance,
                               imported, _candidate_stats(store, benchmark, tracker, seqs))).encode()).hexdigest()
+    hit = _load_summary(cache.summary_path, tkey)
+    mix_note = check_one_run(store, benchmark, tracker, scored, manifest, mixed) if hit is None else ""
+    notes = notes_global + [mix_note] if mix_note else list(notes_global)
+    run = RunManifest.from_json(manifest, tracker) if manifest else None
     plan = _TrackerPlan(tracker, cache, keys, read, missing, run, notes, imported, tkey)
-    return plan, _load_summary(cache.summary_path, tkey)
+    return plan, hit
 
 
 def _score_tracker(plan: _TrackerPlan, store: ResultStore, benchmark: str, seqs: list[Sequence], proto: Protocol,
@@ -482,6 +455,17 @@ def check_one_run(store: ResultStore, benchmark: str, tracker: str, names: list[
 
 
 CANDIDATES_SUFFIX = ".candidates.npz"
+
+
+def _key_file_stats(store: ResultStore, benchmark: str, tracker: str, names: list[str]) -> list:
+    out = []
+    for name in names:
+        try:
+            st = os.stat(store.key_path(benchmark, tracker, name))
+        except FileNotFoundError:
+            continue
+        out.append((name, st.st_size, st.st_mtime_ns))
+    return out
 
 
 def _candidate_stats(store: ResultStore, benchmark: str, tracker: str, seqs: list[Sequence]) -> list:
