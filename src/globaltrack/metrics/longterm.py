@@ -240,20 +240,21 @@ def votlt_sequence(protocol: Protocol, seq, boxes, scores, path="<result>") -> S
                          sums={"n_visible": float(visible.sum())}, notes=notes)
 
 
-def votlt_combine(protocol: Protocol, scores: list[SequenceScore]):
-    used = [s for s in scores if not s.excluded]
+def _votlt_curves(protocol: Protocol, used: list[SequenceScore]):
+    """The thresholds (from every sequence's confidences pooled, VOT's or pysot's rule) and each sequence's
+    precision / recall curve over them."""
     allconf = np.concatenate([s.arrays["confidence"] for s in used]) if used else np.zeros(0)
-    if protocol.lt_thresholds == "pysot":
-        th = pysot_thresholds(allconf, protocol.lt_resolution)
-    else:
-        th = vot_thresholds(allconf, protocol.lt_resolution)
-    Ps, Rs = [], []
-    for s in used:
-        P, R = pr_curve(s.arrays["overlaps"], s.arrays["confidence"], int(s.sums["n_visible"]), th,
-                        gt_zero_at_neg_inf=protocol.lt_thresholds == "pysot")
-        Ps.append(P)
-        Rs.append(R)
-    P, R = np.mean(Ps, axis=0), np.mean(Rs, axis=0)
+    pysot = protocol.lt_thresholds == "pysot"
+    th = pysot_thresholds(allconf, protocol.lt_resolution) if pysot else \
+        vot_thresholds(allconf, protocol.lt_resolution)
+    curves = [pr_curve(s.arrays["overlaps"], s.arrays["confidence"], int(s.sums["n_visible"]), th,
+                       gt_zero_at_neg_inf=pysot) for s in used]
+    return th, curves
+
+
+def votlt_combine(protocol: Protocol, scores: list[SequenceScore]):
+    th, curves = _votlt_curves(protocol, [s for s in scores if not s.excluded])
+    P, R = np.mean([c[0] for c in curves], axis=0), np.mean([c[1] for c in curves], axis=0)
     F = f_score(P, R)
     i = int(np.argmax(F))
     res = {"f_score": float(F[i]), "lt_precision": float(P[i]), "lt_recall": float(R[i])}
@@ -266,11 +267,7 @@ def votlt_per_sequence(protocol: Protocol, scores: list[SequenceScore]) -> dict[
     used = [s for s in scores if not s.excluded]
     if not used:
         return {}
-    allconf = np.concatenate([s.arrays["confidence"] for s in used])
-    th = pysot_thresholds(allconf, protocol.lt_resolution) if protocol.lt_thresholds == "pysot" else \
-        vot_thresholds(allconf, protocol.lt_resolution)
-    curves = [pr_curve(s.arrays["overlaps"], s.arrays["confidence"], int(s.sums["n_visible"]), th,
-                       gt_zero_at_neg_inf=protocol.lt_thresholds == "pysot") for s in used]
+    _, curves = _votlt_curves(protocol, used)
     i = int(np.argmax(f_score(np.mean([c[0] for c in curves], axis=0), np.mean([c[1] for c in curves], axis=0))))
     out = {}
     for s, (P, R) in zip(used, curves):
