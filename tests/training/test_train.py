@@ -189,3 +189,30 @@ def test_build_pairs_from_a_tiny_coco_and_the_synthetic_split(tmp_path, synth):
 
     with pytest.raises(UserError):
         build_pairs(TrainConfig(probs={"lasot": 1.0}), tmp_path / "run")  # no --lasot-root: a user error
+
+
+def test_demo_evidence_puts_the_real_data_first(tmp_path, monkeypatch):
+    """The demo report's evidence: the real-data tables of evidence_lite0_real.json (what was not measured becomes a
+    note), then only the synthetic long-term table, labelled synthetic."""
+    import json
+
+    from globaltrack.harness.commands import demo
+
+    real = {"model": "m", "ar_coco128_val2017": {"QG-RCNN": {"AR@1": 0.2, "AR@10": 0.4, "queries": 9},
+                                                 "plain RPN": {"AR@1": 0.01, "AR@10": 0.1, "queries": 9}},
+            "real_sequences": {"sequences": ["a"], "frames": 5, "otb": {"gt": {"auc": 0.5, "per_sequence": {"a": 0.5}}},
+                               "lasot": {"gt": {"auc": 0.49}}},
+            "cross_vs_single_query": "not measured"}
+    (tmp_path / "evidence_lite0_real.json").write_text(json.dumps(real))
+    (tmp_path / "evidence.json").write_text(json.dumps({
+        "tables": {"AR@k synthetic": {"QG-RPN": {"AR@1": 0.9}}, "Long-term: AUC": {"gt": {"AUC all": 40.0}}},
+        "notes": ["Synthetic test split: 8 sequences", "Cross- vs single-query: other"], "figures": {}}))
+    monkeypatch.setattr(demo, "evidence_path", lambda: tmp_path / "evidence.json")
+    ev = demo.demo_evidence()
+    titles = list(ev["tables"])
+    assert titles[0].startswith("AR@k on coco128 val2017")
+    assert list(ev["tables"][titles[0]]) == ["RPN (plain, no modulator)", "QG-RCNN"]
+    assert ev["tables"][titles[1]]["gt"] == {"AUC (otb rules)": 0.5, "AUC (lasot rules)": 0.49, "a": 0.5}
+    assert titles[-1] == "Synthetic test split, tiny model: Long-term: AUC" and len(titles) == 3
+    assert "Cross vs single query: not measured" in ev["notes"]
+    assert "Synthetic: Synthetic test split: 8 sequences" in ev["notes"]

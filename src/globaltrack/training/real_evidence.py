@@ -39,6 +39,49 @@ def compute(weights, data_root="../shared/data/train", max_queries: int = 3, thr
     return out
 
 
+def report_tables(real: dict) -> dict:
+    """The real-data evidence file (``evidence_lite0_real.json``) as the report's evidence section: tables of
+    {row: {column: value}} and notes. Parts that were not measured are left out, with a note saying so."""
+    tables: dict[str, dict] = {}
+    notes = [f"Model: {real.get('model', '?')}."]
+    ar = real.get("ar_coco128_val2017") or {}
+    rows = {label: {k: v for k, v in ar[key].items()} for key, label in
+            (("plain RPN", "RPN (plain, no modulator)"), ("QG-RPN", "QG-RPN"), ("QG-RCNN", "QG-RCNN"))
+            if isinstance(ar.get(key), dict)}
+    if rows:
+        tables["AR@k on coco128 val2017, real photographs (paper Tables 1-2)"] = rows
+        notes.append(f"AR@k: {ar.get('data', '')}. Command: {ar.get('command', '')}.")
+    pres = ar.get("presence")
+    if isinstance(pres, dict):
+        tables["Presence threshold, chosen on coco128 val2017"] = {
+            "top-1 QG-RCNN score": {k: v for k, v in pres.items() if k != "how"}}
+        notes.append(f"Presence threshold: {pres.get('how', '')}.")
+    seqs = real.get("real_sequences") or {}
+    if seqs.get("otb"):
+        names = seqs.get("sequences") or []
+        rows = {}
+        for tracker, r in seqs["otb"].items():
+            row = {"AUC (otb rules)": r["auc"],
+                   "AUC (lasot rules)": (seqs.get("lasot") or {}).get(tracker, {}).get("auc")}
+            row.update({n: r.get("per_sequence", {}).get(n) for n in names})
+            rows[tracker] = row
+        tables[f"Success AUC on the real held-out test sequences ({seqs.get('frames', '?')} frames; "
+               "per sequence: otb rules)"] = rows
+        notes.append(f"Real sequences: {', '.join(names)}; never trained on. Command: {seqs.get('command', '')}.")
+    cross = real.get("cross_vs_single_query")
+    if isinstance(cross, dict) and cross.get("rows"):
+        tables["Cross- vs single-query loss, success AUC on the real test sequences (paper Table 3)"] = cross["rows"]
+        notes.append(f"Cross vs single query: {cross.get('how', '')}")
+    elif cross:
+        notes.append(f"Cross vs single query: {cross}")
+    speed = real.get("speed_640x360_2_threads") or {}
+    if speed.get("fps"):
+        tables["Speed on 640x360 frames, 2 CPU threads"] = {
+            t: {"frames/s": fps, "peak MB": (speed.get("peak_MB") or {}).get(t)} for t, fps in speed["fps"].items()}
+        notes.append(f"Speed: {speed.get('command', '')} ({speed.get('note', '')}).")
+    return {"tables": tables, "notes": notes}
+
+
 def store_threshold(weights, threshold: float) -> None:
     """Write ``presence_threshold`` into the weights file's stored config (atomically)."""
     import io
