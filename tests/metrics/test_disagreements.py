@@ -184,7 +184,7 @@ def test_12_length_mismatch():
     assert run("trackingnet", gt, short)[3]["success"][0] == 0.75  # NaN rows fail: 3/4
     long = [BOX] * 6
     assert run("lasot", gt, long)[0].denominator == 4                # longer: truncated
-    assert any("2 extra result rows truncated" in n for n in run("lasot", gt, long)[0].notes)
+    assert any("2 extra result rows truncated" in str(n) for n in run("lasot", gt, long)[0].notes)
 
 
 def test_13_ope_start_frame_initomit():
