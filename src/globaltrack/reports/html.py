@@ -149,7 +149,7 @@ class _Benchmark:
         have, lack = plots.tpr_tnr_points(ev)
         if have:
             makers.append(("tpr_tnr", lambda: plots.plot_tpr_tnr(ev)))
-        if ev.protocol_fields.get("family", "oxuva" if have else None) == "oxuva" and lack:
+        if lack:          # scored on the plane (TPR/TNR measured) but no point: say so rather than drop them
             notes.append(f"TPR/TNR plane: {len(lack)} trackers have no point (presence unknown: no absence labels "
                          f"for these sequences): {', '.join(lack[:10])}" + (" ..." if len(lack) > 10 else ""))
         if has("pr"):
