@@ -29,7 +29,7 @@ from globaltrack._io import atomic_write_bytes
 from globaltrack.scoring.evaluation import Evaluation
 from globaltrack.reports.style import LINE_STYLES, PALETTE, legend_label, tracker_styles
 from globaltrack.scoring import measures
-from globaltrack.scoring.leaderboard import metric_label, primary_metric, ranked_trackers
+from globaltrack.scoring.leaderboard import primary_metric, ranked_trackers
 
 # What each plot shows; the measures its legend prints (and ranks by, in their direction, through `measures.rank`)
 # are named here and nowhere else in this module.
@@ -304,10 +304,10 @@ def plot_attributes(evaluation: Evaluation, metric: str | None = None, *, max_tr
     ax.set_xticks(x)
     ax.set_xticklabels(attrs, rotation=45, ha="right", fontsize=8)
     ax.set_ylim(0.0, 1.0)
-    ax.set_ylabel(metric_label(metric))
+    ax.set_ylabel(measures.label(metric))
     ax.grid(True, axis="y", linestyle=":", linewidth=0.5)
     more = f" (best {len(shown)} of {len(names)})" if len(names) > len(shown) else ""
-    ax.set_title(title or f"{metric_label(metric)} per attribute on {evaluation.benchmark}{more}")
+    ax.set_title(title or f"{measures.label(metric)} per attribute on {evaluation.benchmark}{more}")
     _legend(ax, len(shown))
     fig.tight_layout()
     return fig
@@ -349,8 +349,8 @@ def plot_heatmap(evaluation: Evaluation, metric: str | None = None, *, title: st
         ax.set_xticklabels(seqs, rotation=90, fontsize=6)
     else:
         ax.set_xlabel(f"{len(seqs)} sequences (in benchmark order)")
-    fig.colorbar(im, ax=ax, fraction=0.03, pad=0.01).set_label(metric_label(metric))
-    ax.set_title(title or f"Per-sequence {metric_label(metric)} on {evaluation.benchmark}")
+    fig.colorbar(im, ax=ax, fraction=0.03, pad=0.01).set_label(measures.label(metric))
+    ax.set_title(title or f"Per-sequence {measures.label(metric)} on {evaluation.benchmark}")
     fig.tight_layout()
     return fig
 
