@@ -184,7 +184,7 @@ def test_12_length_mismatch():
     assert run("trackingnet", gt, short)[3]["success"][0] == 0.75  # NaN rows fail: 3/4
     long = [BOX] * 6
     assert run("lasot", gt, long)[0].denominator == 4                # longer: truncated
-    assert any("2 extra result rows truncated" in n for n in run("lasot", gt, long)[0].notes)
+    assert any("2 extra result rows truncated" in str(n) for n in run("lasot", gt, long)[0].notes)
 
 
 def test_13_ope_start_frame_initomit():
@@ -265,3 +265,15 @@ def test_16b_pytracking_pools_frames_for_f1():
     b = longterm.pooled_sequence(p, Sequence("b", ground_truth=[BOX, BOX]), np.array([far, BOX]), [0.8, 0.7])
     scores = longterm.pooled_combine(p, [a, b])[0]
     assert scores == {"f_score": pytest.approx(0.625), "lt_precision": 0.625, "lt_recall": 0.625}
+
+
+def test_rule_notes_are_not_strings_and_keep_their_counts_through_pickling():
+    import pickle
+
+    from globaltrack.metrics.ope import RuleNote
+
+    s = run("lasot", [BOX] * 4, [BOX] * 6)[0]
+    (note,) = [n for n in s.notes if isinstance(n, RuleNote)]
+    assert not isinstance(note, str) and str(note) == "2 extra result rows truncated"
+    assert pickle.loads(pickle.dumps(note)) == RuleNote("extra_rows_truncated", 2, str(note))   # the score cache
+    assert type(note.count) is int                                                             # JSON writes it

@@ -8,7 +8,8 @@ import pytest
 from globaltrack.metrics import boxes as bx
 from globaltrack.metrics import grids, longterm
 from globaltrack.metrics.curves import curve_trapz
-from globaltrack.metrics.ope import _segment_counts
+from globaltrack.metrics.ope import _segment_counts, score_sequence
+from globaltrack.metrics.protocols import get_protocol
 from globaltrack.metrics.recall import average_recall, ar_scores
 
 
@@ -26,13 +27,35 @@ def test_iou_and_centre_error_equal_got10k_functions():
     ref = metrics.rect_iou(a.copy(), b.copy())
     ours = bx.iou(a, b, eps=np.finfo(float).eps, clip=True)
     np.testing.assert_array_equal(ours, ref)
-    # the centre error as score_sequences computes it
-    np.testing.assert_array_equal(bx._norm2(bx.centers(a) - bx.centers(b)), metrics.center_error(a, b))
     # image-bounded form (GOT-10k val)
     ref_b = metrics.rect_iou(np.abs(a.copy()), np.abs(b.copy()), bound=np.array([160.0, 120.0]))
     ours_b = bx.iou(bx.clip_to_image(np.abs(a), 160.0, 120.0), bx.clip_to_image(np.abs(b), 160.0, 120.0),
                     eps=np.finfo(float).eps, clip=True)
     np.testing.assert_array_equal(ours_b, ref_b)
+
+
+def test_centre_error_precision_through_score_sequence_equals_got10k():
+    """The precision curve score_sequence gives under the got10k protocol, against the got10k package's own
+    center_error and _calc_curves on the same boxes (frame 0 is the ground truth there too)."""
+    metrics = pytest.importorskip("got10k.utils.metrics")
+    exp = pytest.importorskip("got10k.experiments.otb")
+    gt, pred = _random_boxes(3000, 11), _random_boxes(3000, 12)
+    pred[0] = gt[0]
+    s = score_sequence(get_protocol("got10k"), "s", gt, np.zeros(len(gt), bool), pred, {}, None)
+    e = exp.ExperimentOTB.__new__(exp.ExperimentOTB)
+    e.nbins_iou, e.nbins_ce = 21, 51
+    _, ref_p = e._calc_curves(metrics.rect_iou(pred.copy(), gt.copy()), metrics.center_error(pred, gt))
+    np.testing.assert_array_equal(s.curve("precision"), ref_p)
+
+
+def test_centre_error_precision_hand_computed():
+    """Centres 5 px (a 3-4-5 offset) and 10 px (6-8-10) from the ground truth: precision at threshold t is 1/3
+    for t < 5 (only the ground-truth frame 0), 2/3 for 5 <= t < 10, 1 from 10 px on (thresholds 0, 1, ..., 50)."""
+    gt = np.array([[20.0, 30.0, 10.0, 12.0]] * 3)
+    pred = gt + np.array([[0.0, 0.0, 0.0, 0.0], [3.0, 4.0, 0.0, 0.0], [-6.0, 8.0, 0.0, 0.0]])
+    s = score_sequence(get_protocol("got10k"), "s", gt, np.zeros(3, bool), pred, {}, None)
+    t = np.arange(51)
+    np.testing.assert_allclose(s.curve("precision"), np.where(t < 5, 1 / 3, np.where(t < 10, 2 / 3, 1.0)))
 
 
 def test_got10k_curves_equal_its_calc_curves():

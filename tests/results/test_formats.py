@@ -56,6 +56,23 @@ def test_got10k_reader(tmp_path):
     (r,) = F.read_results("got10k", tmp_path, repetition=2)
     np.testing.assert_array_equal(r.boxes, np.round(BOXES + 1, 3))
     np.testing.assert_array_equal(r.times, [0.2, 0.2, 0.2])
+    # the import reads the folder with the GOT-10k server's own reader: one parser, errors naming the file and line
+    assert [x.sequence for x in F.read_results("got10k", tmp_path)] == [d.name]
+    (d / "GOT-10k_Val_000001_001.txt").write_text("1,2,3,4\n1,2,x,4\n")
+    with pytest.raises(AnnotationError, match=f"{d / 'GOT-10k_Val_000001_001.txt'}.*2"):
+        F.read_results("got10k", tmp_path)
+
+
+def test_import_reads_each_server_format_with_the_servers_reader(tmp_path):
+    from globaltrack.results.servers import get_server
+    from globaltrack.results.validate import read_submission
+
+    (tmp_path / "a").mkdir()
+    np.savetxt(tmp_path / "a" / "Basketball.txt", BOXES, delimiter=",")
+    np.savetxt(tmp_path / "a" / "Basketball_time.txt", [0.1, 0.1, 0.1])     # a side file, not a sequence
+    (r,) = F.read_results("lasot", tmp_path / "a")
+    (s,) = get_server("lasot").read(read_submission(tmp_path / "a")).values()
+    assert r.sequence == s.sequence == "Basketball" and np.array_equal(r.boxes, s.boxes)
 
 
 def test_pysot_and_otb_json_readers(tmp_path):

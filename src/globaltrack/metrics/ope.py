@@ -17,21 +17,22 @@ from globaltrack.metrics.protocols import Protocol
 CURVES = ("success", "precision", "norm_precision")
 
 
-class RuleNote(str):
-    """A note saying what one protocol rule did, and to how many rows or frames: reads as the plain sentence, and
-    carries ``rule`` and ``count`` so the JSON output counts each rule's effect without parsing sentences."""
+@dataclass(frozen=True)
+class RuleNote:
+    """A note saying what one protocol rule did, and to how many rows or frames: ``str()`` gives the plain sentence,
+    ``rule`` and ``count`` let the JSON output count each rule's effect without parsing sentences."""
 
-    rule: str = ""
-    count: int = 0
+    rule: str
+    count: int
+    text: str
 
-    def __reduce__(self):            # keep rule and count through pickling (the evaluation cache)
-        return (rule_note, (self.rule, self.count, str(self)))
+    def __str__(self) -> str:
+        return self.text
 
 
-def rule_note(rule: str, count: int, text: str) -> RuleNote:
-    note = RuleNote(text)
-    note.rule, note.count = rule, int(count)
-    return note
+def rule_note(rule: str, count, text: str) -> RuleNote:
+    """A `RuleNote` whose count is a plain int (counts here come from numpy sums, which JSON cannot write)."""
+    return RuleNote(rule, int(count), text)
 
 
 @dataclass
@@ -46,7 +47,7 @@ class SequenceScore:
     info: dict = field(default_factory=dict)                      # video id, image size ...
     speed: float | None = None
     times: np.ndarray | None = None
-    notes: list[str] = field(default_factory=list)
+    notes: list[str | RuleNote] = field(default_factory=list)   # str() of each is the sentence
     excluded: bool = False                                        # not scored (pytracking skip_missing_seq)
 
     def curve(self, name: str) -> np.ndarray:
@@ -119,7 +120,7 @@ def align(protocol: Protocol, gt: np.ndarray, visible: np.ndarray, pred: np.ndar
     Returns (pred, gt, visible, notes, offset) with equal lengths; ``offset`` is the index of the first kept frame.
     Raises AnnotationError where the official toolkit refuses the input.
     """
-    notes: list[str] = []
+    notes: list[str | RuleNote] = []
     pred = np.asarray(pred, dtype=np.float64).reshape(-1, 4)
     offset = 0
     if protocol.ope_start and metadata.get("init_omit"):

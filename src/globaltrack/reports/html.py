@@ -25,7 +25,7 @@ from globaltrack.errors import UserError
 from globaltrack.results.manifest import RunManifest, read_run_manifest
 from globaltrack.scoring import measures
 from globaltrack.scoring.evaluation import Evaluation
-from globaltrack.scoring.leaderboard import build_leaderboard, metric_label, primary_metric, ranked_trackers
+from globaltrack.scoring.leaderboard import build_leaderboard, primary_metric, ranked_trackers
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 # Machine fields worth a reader's attention, in this order (harness/manifest.py ``machine_info``).
@@ -121,7 +121,7 @@ class _Benchmark:
         board = build_leaderboard(self.ev)
         if not board.rows:
             return None
-        headers = [("#", True), ("Tracker", False)] + [(metric_label(m), True) for m in board.metrics] + \
+        headers = [("#", True), ("Tracker", False)] + [(measures.label(m), True) for m in board.metrics] + \
                   [("missing", True), ("failed", True)]
         best = {m: board.best(m) for m in board.metrics}
         rows = []
@@ -133,7 +133,7 @@ class _Benchmark:
                       for m in board.metrics]
             cells += [num_cell(r["missing"], 1.0, 0), num_cell(r["failed"], 1.0, 0)]
             rows.append({"cls": " ".join(c for c in ("imported", "diagnostic") if badges[c]), "cells": cells})
-        return {"primary": metric_label(board.primary) if board.primary else "-",
+        return {"primary": measures.label(board.primary) if board.primary else "-",
                 "table": _table("leaderboard", headers, rows)}
 
     def plots(self) -> tuple[list[dict], list[str]]:
@@ -149,7 +149,7 @@ class _Benchmark:
         have, lack = plots.tpr_tnr_points(ev)
         if have:
             makers.append(("tpr_tnr", lambda: plots.plot_tpr_tnr(ev)))
-        if ev.protocol_fields.get("family", "oxuva" if have else None) == "oxuva" and lack:
+        if lack:          # scored on the plane (TPR/TNR measured) but no point: say so rather than drop them
             notes.append(f"TPR/TNR plane: {len(lack)} trackers have no point (presence unknown: no absence labels "
                          f"for these sequences): {', '.join(lack[:10])}" + (" ..." if len(lack) > 10 else ""))
         if has("pr"):
@@ -179,7 +179,7 @@ class _Benchmark:
             attrs += [a for a in ev.trackers[n].per_attribute if a not in attrs]
         rows = [{"cells": [self.name_cell(n)] + [measure_cell(metric, ev.trackers[n].per_attribute.get(a, {})
                                                               .get(metric)) for a in attrs]} for n in names]
-        return {"label": metric_label(metric),
+        return {"label": measures.label(metric),
                 "table": _table("attributes", [("Tracker", False)] + [(a, True) for a in attrs], rows)}
 
     def sequences(self) -> dict | None:
@@ -202,7 +202,7 @@ class _Benchmark:
                     why = "failed" if s in t.failed else "missing"
                     cells.append({"text": why, "v": "", "title": why})
             rows.append({"cells": cells})
-        return {"label": metric_label(metric), "open": len(seqs) <= 40, "n_sequences": len(seqs),
+        return {"label": measures.label(metric), "open": len(seqs) <= 40, "n_sequences": len(seqs),
                 "n_trackers": len(names),
                 "table": _table("sequences", [("Sequence", False)] + [(n, True) for n in names], rows)}
 

@@ -28,8 +28,11 @@ from matplotlib.figure import Figure
 from globaltrack._io import atomic_write_bytes
 from globaltrack.scoring.evaluation import Evaluation
 from globaltrack.reports.style import LINE_STYLES, PALETTE, legend_label, tracker_styles
-from globaltrack.scoring.leaderboard import metric_label, primary_metric, ranked_trackers
+from globaltrack.scoring import measures
+from globaltrack.scoring.leaderboard import primary_metric, ranked_trackers
 
+# What each plot shows; the measures its legend prints (and ranks by, in their direction, through `measures.rank`)
+# are named here and nowhere else in this module.
 # curve key -> (score keys tried in order, x label, y label, title, x limits)
 CURVES = {
     "success": (("auc", "ao"), "Overlap threshold", "Success rate", "Success plot", (0.0, 1.0)),
@@ -37,6 +40,12 @@ CURVES = {
     "norm_precision": (("norm_precision",), "Normalized location error threshold", "Normalized precision",
                        "Normalized precision plot", (0.0, 0.5)),
 }
+LONG_TERM_CURVES = {   # VOT long-term, same layout (the title is the caller's)
+    "pr": (("f_score",), "Tracking recall", "Tracking precision", "Tracking precision/recall", (0.0, 1.0)),
+    "f_score": (("f_score",), "Confidence threshold", "F-measure", "F-measure over confidence thresholds", None),
+}
+PLANE_AXES = ("tpr", "tnr")     # OxUvA's TPR/TNR plane: its two axes ...
+PLANE_MEASURE = "max_gm"        # ... and the measure its iso-curves draw and its trackers are ranked by
 _salt = itertools.count()
 
 
@@ -65,15 +74,26 @@ def _flags(evaluation: Evaluation) -> set[str]:
 def curve_score(evaluation: Evaluation, tracker: str, curve: str) -> float | None:
     """The score a curve's legend prints: the benchmark's primary measure when it belongs to this curve (GOT-10k's
     success plot shows AO), else the first of the curve's keys the tracker has."""
-    keys = CURVES[curve][0]
-    primary = primary_metric(evaluation)
-    if primary in keys:
-        keys = (primary,) + tuple(k for k in keys if k != primary)
     scores = evaluation.trackers[tracker].scores
-    for k in keys:
+    for k in _legend_keys(evaluation, curve):
         if k in scores:
             return float(scores[k])
     return None
+
+
+def _legend_keys(evaluation: Evaluation, curve: str) -> tuple[str, ...]:
+    keys = {**CURVES, **LONG_TERM_CURVES}[curve][0]
+    primary = primary_metric(evaluation)
+    if primary in keys:
+        keys = (primary,) + tuple(k for k in keys if k != primary)
+    return keys
+
+
+def _ranked_by_legend(evaluation: Evaluation, names: list[str], curve: str) -> list[str]:
+    """``names`` best first by the score their legend entry prints (`curve_score`), ranked by `measures.rank` under
+    that measure's direction; a tracker without one goes last, ties in name order."""
+    key = _legend_keys(evaluation, curve)[0]
+    return measures.rank({n: {key: curve_score(evaluation, n, curve)} for n in names}, key)
 
 
 def plot_curves(evaluation: Evaluation, curve: str = "success", *, title: str | None = None) -> Figure:
@@ -81,13 +101,8 @@ def plot_curves(evaluation: Evaluation, curve: str = "success", *, title: str | 
     if curve not in CURVES:
         raise ValueError(f"unknown curve '{curve}' (known: {', '.join(CURVES)})")
     _, xlabel, ylabel, default_title, xlim = CURVES[curve]
-    names = [n for n in evaluation.trackers if curve in evaluation.trackers[n].curves]
-
-    def rank_key(name):   # legend ranked by the curve's own score; a tracker without one goes last
-        s = curve_score(evaluation, name, curve)
-        return (-s if s is not None and not math.isnan(s) else math.inf, name)
-
-    names.sort(key=rank_key)
+    names = _ranked_by_legend(evaluation, [n for n in evaluation.trackers if curve in evaluation.trackers[n].curves],
+                              curve)
     styles = tracker_styles(names, _flags(evaluation))
     fig = _new_figure(5.5 + _legend_width(len(names)), 4.5)
     ax = fig.add_subplot(1, 1, 1)
@@ -112,19 +127,18 @@ def plot_curves(evaluation: Evaluation, curve: str = "success", *, title: str | 
 def plot_pr(evaluation: Evaluation, *, title: str | None = None) -> Figure:
     """VOT long-term tracking precision against tracking recall, one curve per tracker over the confidence
     thresholds, the F-maximising point marked (the VOT toolkit's precision/recall plot)."""
-    return _long_term_plot(evaluation, "pr", "Tracking recall", "Tracking precision", (0.0, 1.0),
-                           title or f"Tracking precision/recall on {evaluation.benchmark}")
+    return _long_term_plot(evaluation, "pr", title)
 
 
 def plot_f_threshold(evaluation: Evaluation, *, title: str | None = None) -> Figure:
     """VOT long-term F-measure against the confidence threshold (finite thresholds; the F maximum marked)."""
-    return _long_term_plot(evaluation, "f_score", "Confidence threshold", "F-measure", None,
-                           title or f"F-measure over confidence thresholds on {evaluation.benchmark}")
+    return _long_term_plot(evaluation, "f_score", title)
 
 
-def _long_term_plot(evaluation: Evaluation, curve: str, xlabel: str, ylabel: str, xlim, title: str) -> Figure:
-    names = ranked_trackers(evaluation, "f_score")
-    names = [n for n in names if curve in evaluation.trackers[n].curves]
+def _long_term_plot(evaluation: Evaluation, curve: str, title: str | None) -> Figure:
+    _, xlabel, ylabel, default_title, xlim = LONG_TERM_CURVES[curve]
+    names = _ranked_by_legend(evaluation, [n for n in evaluation.trackers if curve in evaluation.trackers[n].curves],
+                              curve)
     styles = tracker_styles(names, _flags(evaluation))
     fig = _new_figure(5.5 + _legend_width(len(names)), 4.5)
     ax = fig.add_subplot(1, 1, 1)
@@ -134,7 +148,8 @@ def _long_term_plot(evaluation: Evaluation, curve: str, xlabel: str, ylabel: str
         keep = np.isfinite(x) & np.isfinite(y)
         st = styles[n]
         ax.plot(x[keep], y[keep], color=st.color, linestyle=st.linestyle, linewidth=st.linewidth,
-                label=legend_label(n, t.scores.get("f_score"), imported=t.imported, diagnostic=t.diagnostic))
+                label=legend_label(n, curve_score(evaluation, n, curve), imported=t.imported,
+                                   diagnostic=t.diagnostic))
         if curve == "pr" and "lt_recall" in t.scores:          # the operating point F is reported at
             ax.plot([t.scores["lt_recall"]], [t.scores["lt_precision"]], marker="o", color=st.color)
         elif curve == "f_score" and keep.any():
@@ -146,19 +161,21 @@ def _long_term_plot(evaluation: Evaluation, curve: str, xlabel: str, ylabel: str
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(True, linestyle=":", linewidth=0.5)
-    ax.set_title(title)
+    ax.set_title(title or f"{default_title} on {evaluation.benchmark}")
     _legend(ax, len(names))
     fig.tight_layout()
     return fig
 
 
 def tpr_tnr_points(evaluation: Evaluation) -> tuple[list[str], list[str]]:
-    """Trackers with a point in the TPR/TNR plane, and those without one (no presence labels: TPR/TNR undefined,
-    e.g. the OxUvA test split, or a protocol that scores no presence at all)."""
+    """Trackers with a point in the TPR/TNR plane, and those scored on it without one (no presence labels: TPR/TNR
+    undefined, e.g. the OxUvA test split). Trackers whose protocol scores no TPR/TNR at all are in neither list."""
     have, lack = [], []
-    for n in ranked_trackers(evaluation, "max_gm"):
+    for n in ranked_trackers(evaluation, PLANE_MEASURE):
         s = evaluation.trackers[n].scores
-        ok = all(k in s and s[k] is not None and math.isfinite(float(s[k])) for k in ("tpr", "tnr"))
+        if not any(k in s for k in PLANE_AXES):
+            continue
+        ok = all(k in s and s[k] is not None and math.isfinite(float(s[k])) for k in PLANE_AXES)
         (have if ok else lack).append(n)
     return have, lack
 
@@ -228,7 +245,8 @@ def plot_tpr_tnr(evaluation: Evaluation | None = None, *, extra_points: dict[str
     if evaluation is not None:
         for n in tpr_tnr_points(evaluation)[0]:
             s = evaluation.trackers[n].scores
-            points.append((n, float(s["tpr"]), float(s["tnr"]), not evaluation.trackers[n].imported,
+            tpr, tnr = (float(s[k]) for k in PLANE_AXES)
+            points.append((n, tpr, tnr, not evaluation.trackers[n].imported,
                            evaluation.trackers[n].diagnostic))
     for n, (tpr, tnr) in (extra_points or {}).items():
         points.append((n, float(tpr), float(tnr), False, False))
@@ -286,10 +304,10 @@ def plot_attributes(evaluation: Evaluation, metric: str | None = None, *, max_tr
     ax.set_xticks(x)
     ax.set_xticklabels(attrs, rotation=45, ha="right", fontsize=8)
     ax.set_ylim(0.0, 1.0)
-    ax.set_ylabel(metric_label(metric))
+    ax.set_ylabel(measures.label(metric))
     ax.grid(True, axis="y", linestyle=":", linewidth=0.5)
     more = f" (best {len(shown)} of {len(names)})" if len(names) > len(shown) else ""
-    ax.set_title(title or f"{metric_label(metric)} per attribute on {evaluation.benchmark}{more}")
+    ax.set_title(title or f"{measures.label(metric)} per attribute on {evaluation.benchmark}{more}")
     _legend(ax, len(shown))
     fig.tight_layout()
     return fig
@@ -331,8 +349,8 @@ def plot_heatmap(evaluation: Evaluation, metric: str | None = None, *, title: st
         ax.set_xticklabels(seqs, rotation=90, fontsize=6)
     else:
         ax.set_xlabel(f"{len(seqs)} sequences (in benchmark order)")
-    fig.colorbar(im, ax=ax, fraction=0.03, pad=0.01).set_label(metric_label(metric))
-    ax.set_title(title or f"Per-sequence {metric_label(metric)} on {evaluation.benchmark}")
+    fig.colorbar(im, ax=ax, fraction=0.03, pad=0.01).set_label(measures.label(metric))
+    ax.set_title(title or f"Per-sequence {measures.label(metric)} on {evaluation.benchmark}")
     fig.tight_layout()
     return fig
 

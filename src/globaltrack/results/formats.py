@@ -55,10 +55,17 @@ def _optional_column(path: Path) -> np.ndarray | None:
         raise AnnotationError("non-numeric value", path) from None
 
 
+def _read_by_server(server: str, src: Path, **options) -> list[RawResult]:
+    """A folder in a submission server's own layout, read by that server's `read` (one parser per format)."""
+    from globaltrack.results.servers import get_server
+    from globaltrack.results.validate import read_submission
+
+    return list(get_server(server).read(read_submission(src), root=Path(src), **options).values())
+
+
 def read_pysot(src: Path) -> list[RawResult]:
-    """``<seq>.txt`` per sequence, comma separated (pysot, LaSOT toolkit, got10k OTB)."""
-    files = sorted(p for p in Path(src).glob("*.txt") if not p.name.endswith(("_time.txt", "_scores.txt")))
-    return [RawResult(p.stem, read_text_boxes(p)) for p in files]
+    """``<seq>.txt`` per sequence, comma separated (pysot, LaSOT toolkit, got10k OTB): the LaSOT server's files."""
+    return _read_by_server("lasot", src)
 
 
 def read_pytracking(src: Path) -> list[RawResult]:
@@ -75,20 +82,8 @@ def read_pytracking(src: Path) -> list[RawResult]:
 
 
 def read_got10k(src: Path, repetition: int = 1) -> list[RawResult]:
-    """GOT-10k toolkit layout ``<seq>/<seq>_00r.txt`` plus ``<seq>/<seq>_time.txt`` (one column per repetition)."""
-    out = []
-    for d in sorted(p for p in Path(src).iterdir() if p.is_dir()):
-        f = d / f"{d.name}_{repetition:03d}.txt"
-        if not f.is_file():
-            continue
-        r = RawResult(d.name, read_text_boxes(f))
-        tf = d / f"{d.name}_time.txt"
-        if tf.is_file():
-            t = np.loadtxt(tf, delimiter=",", ndmin=2)
-            if t.shape[1] >= repetition:
-                r.times = t[:, repetition - 1]
-        out.append(r)
-    return out
+    """GOT-10k toolkit layout ``<seq>/<seq>_00r.txt`` plus ``<seq>/<seq>_time.txt``: the GOT-10k server's files."""
+    return _read_by_server("got10k", src, repetition=repetition)
 
 
 def read_otb_json(src: Path) -> list[RawResult]:
@@ -140,56 +135,11 @@ def read_otb_mat(src: Path, tracker: str | None = None) -> list[RawResult]:
     return out
 
 
-_TRUE = {"t", "true", "y", "yes", "1"}
-_FALSE = {"f", "false", "n", "no", "0"}
-OXUVA_FIELDS = ["video", "object", "frame_num", "present", "score", "xmin", "xmax", "ymin", "ymax"]
-
-
-def read_oxuva_csv(path: Path) -> dict[str, np.ndarray]:
-    """One OxUvA prediction CSV (``io_pred.py``): header optional (taken as header only when its set of names
-    equals the expected set), ``present`` accepts t/true/y/yes/1 and f/false/n/no/0."""
-    return parse_oxuva_rows(Path(path).read_text().splitlines(), path)
-
-
-def parse_oxuva_rows(lines: list[str], path) -> dict[str, np.ndarray]:
-    """`read_oxuva_csv` on the lines of a file already read (``path`` names it in errors)."""
-    import csv
-
-    rows = list(csv.reader(lines))
-    rows = [r for r in rows if r]
-    if rows and {c.strip() for c in rows[0]} == set(OXUVA_FIELDS):
-        header = [c.strip() for c in rows[0]]
-        rows = rows[1:]
-    else:
-        header = OXUVA_FIELDS
-    idx = {k: header.index(k) for k in OXUVA_FIELDS}
-    frames, present, score, boxes = [], [], [], []
-    for i, r in enumerate(rows, 1):
-        try:
-            frames.append(int(r[idx["frame_num"]]))
-            p = r[idx["present"]].strip().lower()
-            if p not in _TRUE | _FALSE:
-                raise ValueError(f"present must be true/false, got '{p}'")
-            present.append(p in _TRUE)
-            score.append(float(r[idx["score"]]) if r[idx["score"]].strip() else np.nan)
-            x0, x1 = float(r[idx["xmin"]]), float(r[idx["xmax"]])
-            y0, y1 = float(r[idx["ymin"]]), float(r[idx["ymax"]])
-            boxes.append([x0, y0, x1 - x0, y1 - y0])
-        except (ValueError, IndexError) as e:
-            raise AnnotationError(f"bad OxUvA prediction row: {e}", path, i) from None
-    return {"frames": np.asarray(frames, int), "present": np.asarray(present, bool),
-            "scores": np.asarray(score, float), "boxes_norm": np.asarray(boxes, float).reshape(-1, 4)}
-
-
 def read_oxuva(src: Path) -> list[RawResult]:
-    """Per-task CSVs; boxes stay normalised (x, y, w, h in [0,1]) with ``info['frames']`` the absolute frame
-    numbers. The importer turns them into per-frame pixel boxes once it knows the sequence (image size)."""
-    out = []
-    for p in sorted(Path(src).glob("*.csv")):
-        d = read_oxuva_csv(p)
-        out.append(RawResult(p.stem, d["boxes_norm"], scores=d["scores"], present=d["present"],
-                             info={"frames": d["frames"], "normalised": True}))
-    return out
+    """Per-task CSVs (the OxUvA server's files); boxes stay normalised (x, y, w, h in [0,1]) with
+    ``info['frames']`` the absolute frame numbers. The importer turns them into per-frame pixel boxes once it knows
+    the sequence (image size)."""
+    return _read_by_server("oxuva", src)
 
 
 READERS = {

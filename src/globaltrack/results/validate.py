@@ -15,13 +15,8 @@ from globaltrack.errors import UserError
 from globaltrack.results.servers import get_server
 from globaltrack.results.servers._common import ExpectedSequence, Problems
 
-__all__ = ["ExpectedSequence", "get_format", "read_submission", "expected_from_sequences", "expected_sequences",
+__all__ = ["ExpectedSequence", "read_submission", "expected_from_sequences", "expected_sequences",
            "validate_files", "validate_submission", "zip_bytes"]
-
-
-def get_format(benchmark: str):
-    """The submission server of a benchmark (name or alias); a UserError names the known ones."""
-    return get_server(benchmark)
 
 
 # -- reading a submission -----------------------------------------------------------------------------------------
@@ -97,7 +92,7 @@ def expected_sequences(benchmark: str, root: str | Path, split: str | None = Non
     """The sequences of the split the server scores, from the benchmark adapter (annotations suffice)."""
     from globaltrack.benchmarks import load_sequences
 
-    split = split or get_format(benchmark).split
+    split = split or get_server(benchmark).split
     return expected_from_sequences(load_sequences(benchmark, root, split=split, annotations_only=True))
 
 

@@ -29,7 +29,7 @@ from globaltrack.results.store import SIDECAR_SUFFIX, ResultStore
 from globaltrack.sequence import Sequence
 
 CACHE_DIR = ".cache"
-CACHE_VERSION = 3          # 3: rule counts (RuleNote), typed run manifest
+CACHE_VERSION = 4          # 3: rule counts (RuleNote), typed run manifest; 4: RuleNote a dataclass, not a str
 _METADATA_KEYS = ("init_omit", "cover", "image_size", "resolution", "label_frames", "video", "init_frame")
 
 

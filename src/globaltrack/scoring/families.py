@@ -1,11 +1,9 @@
 """Metric families as objects with one contract (as TrackEval's metrics have): score one sequence, combine
-sequences, give per-sequence values, describe their measures and curves. `evaluate` picks a family by
+sequences, give per-sequence values, name their measures. `evaluate` picks a family by
 ``protocol.family`` and never branches on it; adding a family touches this module (and its pure functions in
 ``metrics/``).
 """
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -14,19 +12,11 @@ from globaltrack.metrics.ope import SequenceScore
 from globaltrack.metrics.protocols import Protocol
 from globaltrack.sequence import Sequence
 
-@dataclass(frozen=True)
-class CurveInfo:
-    key: str
-    x_label: str
-    y_label: str
-
-
 class MetricFamily:
     """The contract. ``score_many`` may vectorise over sequences; the default scores them one by one."""
 
     name = ""
     needs_sidecar = False                    # reads the scores / presence of ``<seq>.frames.csv``
-    curves: tuple[CurveInfo, ...] = ()
 
     def score(self, protocol: Protocol, seq: Sequence, boxes: np.ndarray, sidecar, path) -> SequenceScore:
         """One sequence's contribution; ``sidecar`` is ``(scores, present, times)`` or None."""
@@ -54,9 +44,6 @@ class OnePassEvaluation(MetricFamily):
     """Success / precision / normalised precision (OTB, LaSOT, TrackingNet, GOT-10k, TLP ... toolkits)."""
 
     name = "ope"
-    curves = (CurveInfo("success", "overlap threshold", "success rate"),
-              CurveInfo("precision", "location error threshold (px)", "precision"),
-              CurveInfo("norm_precision", "normalised location error threshold", "normalised precision"))
 
     def score(self, protocol, seq, boxes, sidecar, path):
         times = None if sidecar is None else sidecar[2]
@@ -84,7 +71,6 @@ class OxUvAEvaluation(MetricFamily):
 
     name = "oxuva"
     needs_sidecar = True
-    curves = (CurveInfo("tpr_time", "frames since the start", "TPR"),)
 
     def score(self, protocol, seq, boxes, sidecar, path):
         scores, present, _ = sidecar if sidecar is not None else (None, None, None)
@@ -110,8 +96,6 @@ class VOTLongTermEvaluation(MetricFamily):
 
     name = "vot-lt"
     needs_sidecar = True
-    curves = (CurveInfo("pr", "tracking recall", "tracking precision"),
-              CurveInfo("f_score", "confidence threshold", "F-measure"))
 
     def score(self, protocol, seq, boxes, sidecar, path):
         return longterm.votlt_sequence(protocol, seq, boxes, None if sidecar is None else sidecar[0], path)

@@ -14,10 +14,6 @@ from globaltrack.scoring import measures
 from globaltrack.scoring.evaluation import Evaluation
 
 
-def metric_label(key: str) -> str:
-    return measures.label(key)
-
-
 def metric_keys(evaluation: Evaluation) -> list[str]:
     """All score keys present for any tracker, in display order."""
     return measures.display_order({k for t in evaluation.trackers.values() for k in t.scores})
@@ -111,9 +107,9 @@ def _flags(r: dict) -> str:
 
 def to_markdown(board: Leaderboard) -> str:
     """Scores on the 0-100 scale with one decimal (the papers' convention); best non-diagnostic value in bold."""
-    head = ["#", "Tracker"] + [metric_label(m) for m in board.metrics]
+    head = ["#", "Tracker"] + [measures.label(m) for m in board.metrics]
     lines = [f"**{board.benchmark}** (protocol `{board.protocol}`, ranked by "
-             f"{metric_label(board.primary) if board.primary else '-'})", "",
+             f"{measures.label(board.primary) if board.primary else '-'})", "",
              "| " + " | ".join(head) + " |", "|" + "|".join(["---"] * 2 + ["---:"] * len(board.metrics)) + "|"]
     best = {m: board.best(m) for m in board.metrics}
     for r in board.rows:
@@ -142,7 +138,7 @@ def to_latex(board: Leaderboard) -> str:
     out = [r"\begin{table}[t]", r"\centering",
            rf"\caption{{{latex_escape(board.benchmark)} (protocol {latex_escape(board.protocol)}).}}",
            rf"\begin{{tabular}}{{{cols}}}", r"\toprule",
-           " & ".join(["\\#", "Tracker"] + [latex_escape(metric_label(m)) for m in board.metrics]) + r" \\",
+           " & ".join(["\\#", "Tracker"] + [latex_escape(measures.label(m)) for m in board.metrics]) + r" \\",
            r"\midrule"]
     for r in board.rows:
         cells = [str(r["rank"] or "--"), latex_escape(r["tracker"] + _flags(r))]
@@ -159,9 +155,9 @@ def to_text(board: Leaderboard) -> str:
     """The console ranking."""
     names = [r["tracker"] + _flags(r) for r in board.rows] or ["-"]
     width = max(len("Tracker"), max(len(n) for n in names))
-    head = f"{'#':>3}  {'Tracker':<{width}}  " + "  ".join(f"{metric_label(m):>8}" for m in board.metrics)
+    head = f"{'#':>3}  {'Tracker':<{width}}  " + "  ".join(f"{measures.label(m):>8}" for m in board.metrics)
     lines = [f"{board.benchmark} (protocol {board.protocol}), ranked by "
-             f"{metric_label(board.primary) if board.primary else '-'}", head, "-" * len(head)]
+             f"{measures.label(board.primary) if board.primary else '-'}", head, "-" * len(head)]
     for r, n in zip(board.rows, names):
         extra = []
         if r["missing"]:

@@ -34,9 +34,6 @@ class Measure:
             return f"{float(value):.{self.digits if self.scale == 1 else 4}f}"
         return f"{float(value) * self.scale:.{self.digits}f}"
 
-    def better(self, a: float, b: float) -> bool:
-        return a > b if self.direction == "higher" else a < b
-
     def to_json(self) -> dict:
         return asdict(self)
 
@@ -50,15 +47,11 @@ _MEASURES = (
     Measure("f_score", "F", "higher", description="VOT-LT: maximum over thresholds of the tracking F-measure"),
     Measure("lt_precision", "Pr", "higher", description="VOT-LT: tracking precision at the F-maximising threshold"),
     Measure("lt_recall", "Re", "higher", description="VOT-LT: tracking recall at the F-maximising threshold"),
-    Measure("pr", "Pr", "higher", description="long-term precision"),
-    Measure("re", "Re", "higher", description="long-term recall"),
     Measure("auc", "AUC", "higher", description="success: area under the IoU-threshold curve"),
     Measure("precision", "P", "higher", description="centre-error precision (at 20 px, or the toolkit's rule)"),
     Measure("norm_precision", "NP", "higher", description="normalised precision (at 0.2, or the toolkit's rule)"),
     Measure("sr50", "SR0.5", "higher", description="success rate at IoU > 0.5"),
     Measure("sr75", "SR0.75", "higher", description="success rate at IoU > 0.75"),
-    Measure("lsm", "LSM", "higher", description="TLP: longest subsequence measure"),
-    Measure("coverage", "Coverage", "higher", description="fraction of frames with a prediction"),
     Measure("fps", "FPS", "higher", low=0.0, high=None, scale=1.0, digits=1,
             description="tracker speed, frames per second (the toolkit's averaging)"),
 )

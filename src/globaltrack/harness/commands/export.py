@@ -21,7 +21,7 @@ class Export:
         from globaltrack.harness.cli import split_list
         from globaltrack.harness.commands._scoring import load_for_scoring
         from globaltrack.results.export import export_submission
-        from globaltrack.results.validate import get_format
+        from globaltrack.results.servers import get_server
 
         trackers = split_list(args.trackers)
         if not trackers:
@@ -29,7 +29,7 @@ class Export:
         if not args.root and not args.annos:
             raise UserError("exporting needs the dataset or its annotations (--root, or --annos) to know its "
                             "sequences and frame counts")
-        fmt = get_format(args.benchmark)
+        fmt = get_server(args.benchmark)
         sset = load_for_scoring(args, split=args.split or fmt.split)
         if not args.partial:
             total = len(sset.sequences) + len(sset.missing)

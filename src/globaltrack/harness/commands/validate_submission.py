@@ -18,13 +18,14 @@ class ValidateSubmission:
 
     @staticmethod
     def run(args):
-        from globaltrack.results.validate import get_format, validate_submission
+        from globaltrack.results.servers import get_server
+        from globaltrack.results.validate import validate_submission
 
         sequences = None
         if args.root or args.annos:
             from globaltrack.harness.commands._scoring import load_for_scoring
 
-            sequences = load_for_scoring(args, split=args.split or get_format(args.benchmark).split).sequences
+            sequences = load_for_scoring(args, split=args.split or get_server(args.benchmark).split).sequences
         problems = validate_submission(args.file, args.benchmark, sequences=sequences)
         for line in problems:
             print(line)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 
@@ -118,10 +118,9 @@ def box_rows(boxes: np.ndarray, fmt: str) -> bytes:
     return "".join(",".join(fmt % v for v in row) + "\n" for row in np.asarray(boxes, float).reshape(-1, 4)).encode()
 
 
-def parse_box_text(data: bytes, member: str) -> np.ndarray:
-    from globaltrack.textio import parse_numeric_table
-
-    return parse_numeric_table(data, member, 4)
+def where(root, member: str):
+    """What an error names: the member, or the file under ``root`` when the files were read from a folder."""
+    return member if root is None else Path(root) / member
 
 
 class SubmissionServer:
@@ -142,8 +141,9 @@ class SubmissionServer:
                  problems: Problems) -> None:
         raise NotImplementedError
 
-    def read(self, files: dict[str, bytes]) -> dict:
-        """``{sequence: SequenceResult}`` from a submission's files (the inverse of `build`)."""
+    def read(self, files: dict[str, bytes], root=None) -> dict:
+        """``{sequence: RawResult}`` from a submission's files (the inverse of `build`), in member order; errors
+        name ``root / member`` (``root``: the folder the files were read from, for `globaltrack import`)."""
         raise NotImplementedError
 
     def check_names(self, found: set[str], expected: dict[str, ExpectedSequence] | None, problems: Problems) -> None:
@@ -205,10 +205,12 @@ class BoxFileServer(SubmissionServer):
         for name, member in sorted(found.items()):
             check_box_file(name, member, files[member], (expected or {}).get(name), problems)
 
-    def read(self, files):
-        from globaltrack.results.store import SequenceResult
+    def read(self, files, root=None):
+        from globaltrack.results.formats import RawResult
+        from globaltrack.textio import parse_box_bytes
 
-        problems = Problems()
-        return {name: SequenceResult(parse_box_text(files[member], member))
-                for name, member in self.members(files, problems).items()}
+        # ``<seq>_time.txt`` / ``<seq>_scores.txt`` beside the boxes (pysot, pytracking folders) are not sequences
+        return {name: RawResult(name, parse_box_bytes(files[member], where(root, member)))
+                for name, member in self.members(files, Problems()).items()
+                if not name.endswith(("_time", "_scores"))}
 

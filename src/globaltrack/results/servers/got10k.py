@@ -11,8 +11,7 @@ import re
 import numpy as np
 
 from globaltrack.results.servers import register_server
-from globaltrack.results.servers._common import (SubmissionServer, box_rows, check_rows, parse_box, parse_box_text,
-                                                 text_of)
+from globaltrack.results.servers._common import SubmissionServer, box_rows, check_rows, parse_box, text_of, where
 
 _BOX = re.compile(r"^(?P<seq>[^/]+)/(?P=seq)_(?P<run>\d{3})\.txt$")
 _TIME = re.compile(r"^(?P<seq>[^/]+)/(?P=seq)_time\.txt$")
@@ -127,24 +126,23 @@ class GOT10kServer(SubmissionServer):
             if want is not None and n != want:
                 problems.add(seq, member, f"{n} rows, expected {want} (one time per frame)")
 
-    def read(self, files, repetition: int = 1):
-        """Run ``repetition`` of each sequence, with its column of the time file."""
+    def read(self, files, root=None, repetition: int = 1):
+        """Run ``repetition`` of each sequence (sequences in name order), with its column of the time file."""
+        from globaltrack.results.formats import RawResult
         from globaltrack.results.servers._common import Problems
-        from globaltrack.results.store import SequenceResult
-        from globaltrack.textio import parse_numeric_table
+        from globaltrack.textio import parse_box_bytes, parse_numeric_table
 
         problems = Problems()
         files = self._at_root(files, problems)
         runs, times = self._members(files, problems)
         out = {}
-        for seq, by_run in runs.items():
-            if repetition not in by_run:
+        for seq in sorted(runs):
+            member = runs[seq].get(repetition)
+            if member is None:
                 continue
-            boxes = parse_box_text(files[by_run[repetition]], by_run[repetition])
-            t = None
+            r = out[seq] = RawResult(seq, parse_box_bytes(files[member], where(root, member)))
             if seq in times:
-                table = parse_numeric_table(files[times[seq]], times[seq], None)
-                if table.shape[1] >= repetition:
-                    t = table[:, repetition - 1]
-            out[seq] = SequenceResult(boxes, times=t)
+                table = parse_numeric_table(files[times[seq]], where(root, times[seq]), None)
+                if table.ndim == 2 and table.shape[1] >= repetition:
+                    r.times = table[:, repetition - 1]
         return out

@@ -8,9 +8,9 @@ import math
 
 import numpy as np
 
-from globaltrack.errors import UserError
+from globaltrack.errors import AnnotationError, UserError
 from globaltrack.results.servers import register_server
-from globaltrack.results.servers._common import SubmissionServer, check_rows, flat_members, text_of
+from globaltrack.results.servers._common import SubmissionServer, check_rows, flat_members, text_of, where
 
 COLUMNS = ("video", "object", "frame_num", "present", "score", "xmin", "xmax", "ymin", "ymax")
 TRUE = {"t", "true", "y", "yes", "1"}     # oxuva io_pred._parse_bool
@@ -74,18 +74,49 @@ class OxUvAServer(SubmissionServer):
                 problems.add(name, member, f"{rows} rows, expected {exp.frames - 1} (every frame after the init "
                                            "frame)")
 
-    def read(self, files):
-        """``{<video>_<object>: SequenceResult}`` with boxes normalised (x, y, w, h in [0, 1]) and the frame numbers
-        in ``info``-less form: use `globaltrack.results.formats.read_oxuva` to import them against a dataset."""
-        from globaltrack.results.formats import parse_oxuva_rows
+    def read(self, files, root=None):
+        """``{<video>_<object>: RawResult}`` with boxes normalised (x, y, w, h in [0, 1]) and ``info['frames']`` the
+        absolute frame numbers; the importer turns them into per-frame pixel boxes once it knows the sequence."""
+        from globaltrack.results.formats import RawResult
         from globaltrack.results.servers._common import Problems
-        from globaltrack.results.store import SequenceResult
 
         out = {}
         for name, member in self._members(files, Problems()).items():
-            d = parse_oxuva_rows(files[member].decode("utf-8-sig").splitlines(), member)
-            out[name] = SequenceResult(d["boxes_norm"], scores=d["scores"], present=d["present"])
+            d = parse_rows(files[member].decode("utf-8-sig").splitlines(), where(root, member))
+            out[name] = RawResult(name, d["boxes_norm"], scores=d["scores"], present=d["present"],
+                                  info={"frames": d["frames"], "normalised": True})
         return out
+
+
+def parse_rows(lines: list[str], path) -> dict[str, np.ndarray]:
+    """The rows of one prediction CSV as oxuva ``io_pred.py`` reads them: header optional (taken as header only when
+    its set of names equals the expected set), ``present`` accepts t/true/y/yes/1 and f/false/n/no/0; ``path`` names
+    the file in errors."""
+    import csv
+
+    rows = [r for r in csv.reader(lines) if r]
+    if rows and {c.strip() for c in rows[0]} == set(COLUMNS):
+        header = [c.strip() for c in rows[0]]
+        rows = rows[1:]
+    else:
+        header = list(COLUMNS)
+    idx = {k: header.index(k) for k in COLUMNS}
+    frames, present, score, boxes = [], [], [], []
+    for i, r in enumerate(rows, 1):
+        try:
+            frames.append(int(r[idx["frame_num"]]))
+            p = r[idx["present"]].strip().lower()
+            if p not in TRUE | FALSE:
+                raise ValueError(f"present must be true/false, got '{p}'")
+            present.append(p in TRUE)
+            score.append(float(r[idx["score"]]) if r[idx["score"]].strip() else np.nan)
+            x0, x1 = float(r[idx["xmin"]]), float(r[idx["xmax"]])
+            y0, y1 = float(r[idx["ymin"]]), float(r[idx["ymax"]])
+            boxes.append([x0, y0, x1 - x0, y1 - y0])
+        except (ValueError, IndexError) as e:
+            raise AnnotationError(f"bad OxUvA prediction row: {e}", path, i) from None
+    return {"frames": np.asarray(frames, int), "present": np.asarray(present, bool),
+            "scores": np.asarray(score, float), "boxes_norm": np.asarray(boxes, float).reshape(-1, 4)}
 
 
 def _row_checker(exp):
