@@ -48,9 +48,13 @@ def report_tables(real: dict) -> dict:
     rows = {label: {k: v for k, v in ar[key].items()} for key, label in
             (("plain RPN", "RPN (plain, no modulator)"), ("QG-RPN", "QG-RPN"), ("QG-RCNN", "QG-RCNN"))
             if isinstance(ar.get(key), dict)}
+    # Rows of models trained for another budget (an ablation beside its same-budget reference) come after.
+    rows.update({label: dict(r) for label, r in (ar.get("other_budget_rows") or {}).items()})
     if rows:
         tables["AR@k on coco128 val2017, real photographs (paper Tables 1-2)"] = rows
         notes.append(f"AR@k: {ar.get('data', '')}. Command: {ar.get('command', '')}.")
+        if ar.get("plain_rpn_how"):
+            notes.append(f"Plain RPN vs QG-RPN: {ar['plain_rpn_how']}.")
     pres = ar.get("presence")
     if isinstance(pres, dict):
         tables["Presence threshold, chosen on coco128 val2017"] = {
