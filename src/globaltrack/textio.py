@@ -95,7 +95,7 @@ def parse_box_files(items: list[tuple[str | Path, bytes]]) -> list[np.ndarray]:
         except Exception:  # noqa: BLE001 - malformed somewhere: parse file by file for a precise error
             arr = None
         start = 0
-        for i, body, n in simple:
+        for i, _, n in simple:
             part = arr[start:start + n] if arr is not None else None
             # plain files have no NaN text: a NaN here is an empty field or a blank line -> the precise parser
             out[i] = part if part is not None and not np.isnan(part).any() else \

@@ -151,6 +151,19 @@ def test_malformed_rows_are_errors_not_nan(tmp_path, bad, line):
         parse_box_files([(tmp_path / "ok.txt", b"1,2,3,4\n"), (tmp_path / "r.txt", bad)])
 
 
+def test_bulk_parse_equals_file_by_file(tmp_path):
+    """One pandas call over the plain files, the precise parser for the rest: each file gets its own rows back."""
+    from globaltrack.textio import parse_box_files, parse_numeric_table
+
+    files = [b"1,2,3,4\n5,6,7,8\n", b"1\t2\t3\t4\n", b"9,8,7,6", b"nan,nan,nan,nan\n2,2,2,2\n",
+             b"0.5,1.5,2.5,3.5\n" * 3, b""]
+    items = [(tmp_path / f"{i}.txt", data) for i, data in enumerate(files)]
+    got = parse_box_files(items)
+    for (path, data), arr in zip(items, got):
+        want = parse_numeric_table(data, path, 4) if data.strip() else np.zeros((0, 4))
+        assert arr.shape == want.shape and np.array_equal(arr, want, equal_nan=True), path
+
+
 def test_trailing_comma_is_tolerated():
     assert F.parse_box_bytes(b"1,2,3,4,\n5,6,7,8,\n").tolist() == [[1, 2, 3, 4], [5, 6, 7, 8]]
 

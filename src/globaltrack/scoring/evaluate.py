@@ -457,29 +457,28 @@ def check_one_run(store: ResultStore, benchmark: str, tracker: str, names: list[
 CANDIDATES_SUFFIX = ".candidates.npz"
 
 
-def _key_file_stats(store: ResultStore, benchmark: str, tracker: str, names: list[str]) -> list:
+def _file_stats(named_paths) -> list:
+    """(name, size, mtime_ns) of each file that exists: cheap keys for files whose content is read only on a miss."""
     out = []
-    for name in names:
+    for name, path in named_paths:
         try:
-            st = os.stat(store.key_path(benchmark, tracker, name))
+            st = os.stat(path)
         except FileNotFoundError:
             continue
         out.append((name, st.st_size, st.st_mtime_ns))
     return out
 
 
+def _key_file_stats(store: ResultStore, benchmark: str, tracker: str, names: list[str]) -> list:
+    return _file_stats((n, store.key_path(benchmark, tracker, n)) for n in names)
+
+
 def _candidate_stats(store: ResultStore, benchmark: str, tracker: str, seqs: list[Sequence]) -> list:
-    """(size, mtime_ns) of the candidate files, so the tracker-level summary is recomputed when one changes."""
-    out = []
-    for s in seqs[:1] + seqs[1:]:
-        try:
-            st = os.stat(store.tracker_dir(benchmark, tracker) / f"{s.name}{CANDIDATES_SUFFIX}")
-        except FileNotFoundError:
-            if not out:
-                return []          # no candidates for the first sequence: AR@k is not computed at all
-            continue
-        out.append((s.name, st.st_size, st.st_mtime_ns))
-    return out
+    """(name, size, mtime_ns) of the candidate files, so the tracker-level summary is recomputed when one changes."""
+    paths = [(s.name, store.tracker_dir(benchmark, tracker) / f"{s.name}{CANDIDATES_SUFFIX}") for s in seqs]
+    if not paths or not os.path.isfile(paths[0][1]):
+        return []          # no candidates for the first sequence: AR@k is not computed at all
+    return _file_stats(paths)
 
 
 def _candidate_recall(store: ResultStore, benchmark: str, tracker: str, seqs: list[Sequence]) -> dict:

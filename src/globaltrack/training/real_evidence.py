@@ -45,7 +45,7 @@ def report_tables(real: dict) -> dict:
     tables: dict[str, dict] = {}
     notes = [f"Model: {real.get('model', '?')}."]
     ar = real.get("ar_coco128_val2017") or {}
-    rows = {label: {k: v for k, v in ar[key].items()} for key, label in
+    rows = {label: dict(ar[key]) for key, label in
             (("plain RPN", "RPN (plain, no modulator)"), ("QG-RPN", "QG-RPN"), ("QG-RCNN", "QG-RCNN"))
             if isinstance(ar.get(key), dict)}
     # Rows of models trained for another budget (an ablation beside its same-budget reference) come after.
