@@ -57,14 +57,13 @@ def parse_numeric_table(data: bytes, path: str | Path, ncols: int | None = 4) ->
 
 
 def plain_csv_rows(data: bytes) -> int | None:
-    """Number of rows when ``data`` looks like plain ``a,b,c,d`` lines (no tab, space, CR or NaN text; three commas
-    per line), the only shape handed to the bulk parser; None otherwise. Single-byte searches and counts only (two-
-    byte searches cost ~30x more). pandas would quietly turn an empty field or a blank line into NaN, so callers
-    reject any NaN in a bulk parse (plain files have no NaN text) and re-parse line by line, which names the line."""
+    """Number of rows when ``data`` looks like plain comma-separated lines (no tab, space, CR or NaN text), the only
+    shape handed to the bulk parser; None otherwise. Single-byte searches and one count only (two-byte searches cost
+    ~30x more). The field count per line is left to the bulk parser: without NA filtering pandas refuses an empty
+    field, a blank line or a line of another width, and the caller then re-parses line by line, naming the line."""
     if not data or b"\t" in data or b" " in data or b"\r" in data or b"n" in data or b"N" in data:
         return None
-    rows = data.count(b"\n") + (not data.endswith(b"\n"))
-    return rows if data.count(b",") == 3 * rows else None
+    return data.count(b"\n") + (not data.endswith(b"\n"))
 
 
 def parse_box_bytes(data: bytes, path: str | Path = "<bytes>") -> np.ndarray:
@@ -88,18 +87,17 @@ def parse_box_files(items: list[tuple[str | Path, bytes]]) -> list[np.ndarray]:
         try:
             import pandas as pd
 
+            # na_filter=False: an empty field or a blank line raises instead of becoming NaN (plain files have
+            # no NaN text), so a parse that succeeds with 4 columns is every file exactly as written
             arr = pd.read_csv(io.BytesIO(b"".join(b for _, b, _ in simple)), header=None, dtype=np.float64,
-                              engine="c", skip_blank_lines=False).to_numpy()
+                              engine="c", skip_blank_lines=False, na_filter=False).to_numpy()
             if arr.shape != (sum(n for _, _, n in simple), 4):
                 arr = None
         except Exception:  # noqa: BLE001 - malformed somewhere: parse file by file for a precise error
             arr = None
         start = 0
         for i, _, n in simple:
-            part = arr[start:start + n] if arr is not None else None
-            # plain files have no NaN text: a NaN here is an empty field or a blank line -> the precise parser
-            out[i] = part if part is not None and not np.isnan(part).any() else \
-                parse_numeric_table(items[i][1], items[i][0], 4)
+            out[i] = arr[start:start + n] if arr is not None else parse_numeric_table(items[i][1], items[i][0], 4)
             start += n
     return out
 

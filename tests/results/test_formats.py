@@ -164,6 +164,27 @@ def test_bulk_parse_equals_file_by_file(tmp_path):
         assert arr.shape == want.shape and np.array_equal(arr, want, equal_nan=True), path
 
 
+@pytest.mark.parametrize("odd", [b"1,2,3,4\n1,2,3\n", b"1,2,3,4\n1,2,3,4,5\n", b"1,2,3,4\n\n5,6,7,8\n",
+                                 b"1,2,3,4,\n", b"1,,3,4\n", b"1,2,3,x\n"])
+def test_bulk_parse_of_an_odd_file_among_plain_ones(tmp_path, odd):
+    """An odd plain-looking file (ragged row, blank line, empty field, text) makes the bulk call fail: every file is
+    then parsed (or refused, naming the line) exactly as on its own."""
+    from globaltrack.errors import AnnotationError
+    from globaltrack.textio import parse_box_files, parse_numeric_table
+
+    plain = b"0.5,1.5,2.5,3.5\n" * 2
+    items = [(tmp_path / "a.txt", plain), (tmp_path / "odd.txt", odd), (tmp_path / "b.txt", plain)]
+    try:
+        want = parse_numeric_table(odd, tmp_path / "odd.txt", 4)
+    except AnnotationError as e:
+        with pytest.raises(AnnotationError, match="odd.txt") as got:
+            parse_box_files(items)
+        assert str(got.value) == str(e)
+        return
+    got = parse_box_files(items)
+    assert np.array_equal(got[1], want) and all(np.array_equal(got[i], [[0.5, 1.5, 2.5, 3.5]] * 2) for i in (0, 2))
+
+
 def test_trailing_comma_is_tolerated():
     assert F.parse_box_bytes(b"1,2,3,4,\n5,6,7,8,\n").tolist() == [[1, 2, 3, 4], [5, 6, 7, 8]]
 
