@@ -475,10 +475,12 @@ def _key_file_stats(store: ResultStore, benchmark: str, tracker: str, names: lis
 
 def _candidate_stats(store: ResultStore, benchmark: str, tracker: str, seqs: list[Sequence]) -> list:
     """(name, size, mtime_ns) of the candidate files, so the tracker-level summary is recomputed when one changes."""
-    paths = [(s.name, store.tracker_dir(benchmark, tracker) / f"{s.name}{CANDIDATES_SUFFIX}") for s in seqs]
-    if not paths or not os.path.isfile(paths[0][1]):
-        return []          # no candidates for the first sequence: AR@k is not computed at all
-    return _file_stats(paths)
+    folder = store.tracker_dir(benchmark, tracker)
+    # no candidates for the first sequence: AR@k is not computed at all (checked first: most runs have none, and
+    # this runs for every tracker of every unchanged evaluation)
+    if not seqs or not os.path.isfile(folder / f"{seqs[0].name}{CANDIDATES_SUFFIX}"):
+        return []
+    return _file_stats((s.name, folder / f"{s.name}{CANDIDATES_SUFFIX}") for s in seqs)
 
 
 def _candidate_recall(store: ResultStore, benchmark: str, tracker: str, seqs: list[Sequence]) -> dict:

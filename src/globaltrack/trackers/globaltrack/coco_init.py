@@ -3,7 +3,7 @@
 ``globaltrack train --config r50-official-coco --init torchvision-coco[:PATH]`` reads the weights of
 ``torchvision.models.detection.fasterrcnn_resnet50_fpn`` (``FasterRCNN_ResNet50_FPN_Weights.COCO_V1``) from PATH or
 from the user's torch hub cache (``$TORCH_HOME/hub/checkpoints/fasterrcnn_resnet50_fpn_coco-258fb6c6.pth``, where
-``fasterrcnn_resnet50_fpn(weights="DEFAULT")`` leaves it). Nothing is ever downloaded here.
+torchvision's own loader caches it on a machine with internet). Nothing is ever downloaded here.
 
 What maps, and how (``map_torchvision_coco``):
 
@@ -62,6 +62,7 @@ def resolve_coco_weights(spec: str) -> Path:
         return path
     import torch
 
+    # only the cache folder's name ($TORCH_HOME/hub): the file is read if it is there, never fetched
     path = Path(torch.hub.get_dir()) / "checkpoints" / coco_weights_filename()
     if not path.is_file():
         raise UserError(f"torchvision's COCO Faster R-CNN weights are not in the torch hub cache ({path}); nothing "
