@@ -3,6 +3,7 @@
 there (``presence.py``); optionally stores the threshold in the weights file's config.
 
     python -m globaltrack.training.real_evidence WEIGHTS [--out evidence.json] [--store-threshold]
+    python -m globaltrack.training.real_evidence WEIGHTS --opt proposals=150 --opt scale=576x360   # test-time options
 """
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from pathlib import Path
 VAL = ("coco128", "val2017")
 
 
-def compute(weights, data_root="../shared/data/train", max_queries: int = 3, threads: int = 1) -> dict:
+def compute(weights, data_root="../shared/data/train", max_queries: int = 3, threads: int = 1,
+            options: dict | None = None) -> dict:
+    """``options``: the tracker's test-time options (``proposals``, ``scale``), as ``--opt`` gives them."""
     import torch
 
     from globaltrack.trackers.globaltrack.tracker import GlobalTrackTracker
@@ -24,10 +27,10 @@ def compute(weights, data_root="../shared/data/train", max_queries: int = 3, thr
     torch.set_num_threads(threads)
     items = load_yolo(Path(data_root) / VAL[0], VAL[1])
     pairs = recall_pairs(items, max_queries=max_queries)
-    tracker = GlobalTrackTracker(weights=str(weights))
+    tracker = GlobalTrackTracker(weights=str(weights), **(options or {}))
     out = {"data": f"{VAL[0]} {VAL[1]}: {len(items)} photographs, {len(pairs)} queries (<= {max_queries} per "
                    "image), search = the same photograph in a random window (0.7-1.3x) and flipped with p=0.5",
-           "weights": Path(weights).name,
+           "weights": Path(weights).name, "options": dict(options or {}),
            "QG-RPN": image_recall(tracker, pairs, "rpn"), "QG-RCNN": image_recall(tracker, pairs, "rcnn")}
     present, absent = presence_scores(tracker, pairs)
     t, acc = choose_threshold(present, absent)
@@ -108,8 +111,14 @@ def main(argv=None) -> int:
     ap.add_argument("--out")
     ap.add_argument("--data-root", default="../shared/data/train")
     ap.add_argument("--store-threshold", action="store_true")
+    ap.add_argument("--opt", action="append", default=[], metavar="KEY=VALUE",
+                    help="a GlobalTrack test-time option (proposals=N, scale=WxH)")
+    ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
-    ev = compute(args.weights, args.data_root)
+    bad = [o for o in args.opt if "=" not in o]
+    if bad:
+        ap.error(f"--opt takes KEY=VALUE, not '{bad[0]}'")
+    ev = compute(args.weights, args.data_root, threads=args.threads, options=dict(o.split("=", 1) for o in args.opt))
     print(json.dumps(ev, indent=1))
     if args.out:
         Path(args.out).write_text(json.dumps(ev, indent=1))

@@ -95,6 +95,25 @@ def test_presence_threshold_and_candidates(tiny_weights, frames):
     assert not strict.update(frames[1]).present
 
 
+def test_proposals_and_scale_options_are_per_tracker(tiny_weights, frames):
+    """``proposals=N`` gives QG-RCNN at most N proposals (the RPN's top N), ``scale=WxH`` fits frames to that size;
+    both live in the tracker, so another tracker sharing the cached model keeps the weights' own settings."""
+    default = create_tracker("globaltrack", weights=str(tiny_weights))
+    few = create_tracker("globaltrack", weights=str(tiny_weights), proposals="5", scale="160x120")
+    assert few.model is default.model  # one model per weights file and process
+    assert few.config.test_proposals.max_num == 5 and few.config.image_scale == (160, 120)
+    assert default.config == default.model.config
+    for t in (default, few):
+        t.init(frames[0], [80, 60, 60, 40])
+    rpn_boxes, _ = few.candidates(frames[1], 50, source="rpn")
+    assert 0 < rpn_boxes.shape[0] <= 5
+    assert default.candidates(frames[1], 50, source="rpn")[0].shape[0] > 5
+    assert np.isfinite(few.update(frames[1]).box).all()
+    for bad in ({"proposals": "0"}, {"proposals": "many"}, {"scale": "640"}, {"scale": "16x16"}):
+        with pytest.raises(UserError, match=next(iter(bad))):
+            create_tracker("globaltrack", weights=str(tiny_weights), **bad)
+
+
 def test_qgrpn_tracker_reports_the_top_proposal(tiny_weights, frames):
     t = create_tracker("globaltrack-qgrpn", weights=str(tiny_weights))
     t.init(frames[0], [80, 60, 60, 40])

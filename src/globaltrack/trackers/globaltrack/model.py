@@ -230,10 +230,11 @@ class GlobalTrackModel(nn.Module):
     # ----------------------------------------------------------------------------------------------- inference
     @torch.no_grad()
     def detect(self, images: torch.Tensor, image_sizes, scales, query: QueryEmbedding | None = None,
-               source: str = "rcnn") -> list[Detections]:
+               source: str = "rcnn", proposal_cfg: ProposalConfig | None = None) -> list[Detections]:
         """Test-time QG-RCNN (``simple_test_bboxes``, spec 1.12) or, with ``source="rpn"``, the QG-RPN proposals.
 
-        ``query`` holds one query (kernels of batch 1), shared by all N frames. Boxes come back divided by each
+        ``query`` holds one query (kernels of batch 1), shared by all N frames; ``proposal_cfg`` replaces the
+        config's ``test_proposals`` for this call (a tracker's ``proposals`` option). Boxes come back divided by each
         frame's scale (original coordinates), inclusive xyxy, ranked by score.
         """
         cfg = self.config
@@ -241,7 +242,7 @@ class GlobalTrackModel(nn.Module):
             raise ValueError("a query-guided model needs the query embedding (embed_query)")
         features = self.extract_features(images)
         objectness, deltas = self.rpn_forward(features, query.rpn_kernels if query is not None else None)
-        proposals = self.propose(objectness, deltas, image_sizes, cfg.test_proposals)
+        proposals = self.propose(objectness, deltas, image_sizes, proposal_cfg or cfg.test_proposals)
         if source == "rpn":
             return [Detections(b / float(s), sc) for (b, sc), s in zip(proposals, scales)]
         if source != "rcnn":

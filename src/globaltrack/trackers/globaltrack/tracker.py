@@ -39,19 +39,47 @@ def _inference_model(path: str, mtime_ns: int, size: int, config: str | None, de
     return model.eval().to(torch.device(device))
 
 
+def _with_test_options(config, proposals, scale):
+    """``config`` with the tracker's ``proposals`` (a count) and ``scale`` (``WxH`` or a pair) options applied."""
+    import dataclasses
+
+    if proposals is not None:
+        try:
+            n = int(proposals)
+        except ValueError:
+            n = 0
+        if n < 1:
+            raise UserError(f"GlobalTrack option proposals must be a positive whole number, not '{proposals}'")
+        config = dataclasses.replace(config, test_proposals=dataclasses.replace(
+            config.test_proposals, nms_pre=n, nms_post=n, max_num=n))
+    if scale is not None:
+        parts = str(scale).lower().replace(",", "x").split("x") if not isinstance(scale, (tuple, list)) else scale
+        try:
+            w, h = (int(v) for v in parts)
+        except (TypeError, ValueError):
+            w = h = 0
+        if w < 32 or h < 32:
+            raise UserError(f"GlobalTrack option scale must be WxH with sides of at least 32, not '{scale}'")
+        config = dataclasses.replace(config, image_scale=(max(w, h), min(w, h)))
+    return config
+
+
 class GlobalTrackTracker(Tracker):
     """Options (strings from the CLI are accepted): ``weights`` (path, our or the official format), ``config``
     (``tiny`` | ``r50_fpn``; default: the one stored in / inferred from the weights), ``device`` (cpu | cuda),
     ``dtype`` (float32 | bfloat16 | float16, via autocast), ``batch`` (frames per forward pass in
     ``track_batch``), ``threshold`` (presence threshold on the top-1 score), ``source`` (rcnn | rpn: rpn reports
     the top-1 QG-RPN proposal, the ``globaltrack-qgrpn`` ablation), ``threads`` (torch CPU threads for this process;
-    on a loaded machine 1 thread can be much faster than several, whose OpenMP workers wait for each other)."""
+    on a loaded machine 1 thread can be much faster than several, whose OpenMP workers wait for each other),
+    ``proposals`` (how many QG-RPN proposals QG-RCNN scores per frame; default: the weights' config; the official
+    code's 1000, where the box head's cost grows with the count), ``scale`` (``WxH``: the size frames are fit to
+    before the network; default: the weights' config)."""
 
     name = "globaltrack"
     is_deterministic = True
 
     def __init__(self, weights=None, config=None, device="cpu", dtype="float32", batch=8, threshold=None,
-                 source="rcnn", model=None, threads=None):
+                 source="rcnn", model=None, threads=None, proposals=None, scale=None):
         import torch
 
         from globaltrack.trackers.globaltrack.checkpoint import probe_checkpoint
@@ -87,7 +115,9 @@ class GlobalTrackTracker(Tracker):
             model = _inference_model(str(path), stat.st_mtime_ns, stat.st_size,
                                      None if config is None else str(config), str(self.device))
         self.model = model.eval().to(self.device)
-        self.config = self.model.config
+        # the tracker's own copy: the model is shared by every tracker of the process (_inference_model), so the
+        # per-tracker test-time options live here and reach the model as arguments, never by changing its config
+        self.config = _with_test_options(self.model.config, proposals, scale)
         # the weights' own presence threshold (stored in their config) unless the user gives one
         self.threshold = (self._threshold_option if self._threshold_option is not None
                           else float(getattr(self.config, "presence_threshold", 0.84)))
@@ -120,7 +150,7 @@ class GlobalTrackTracker(Tracker):
             prepared, tensor = self._prepare(chunk)
             with torch.no_grad(), self._autocast():
                 dets = self.model.detect(tensor, [p.image_size for p in prepared], [p.scale for p in prepared],
-                                         self._query, source=source)
+                                         self._query, source=source, proposal_cfg=self.config.test_proposals)
             out += dets
         return out
 
