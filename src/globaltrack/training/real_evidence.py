@@ -1,6 +1,7 @@
 """Evidence on real data for a trained lite0_fpn model: AR@1/AR@10 of QG-RPN and QG-RCNN on coco128 val2017
 (query = one instance, search = the same photograph augmented; paper Tables 1-2) and the presence threshold chosen
-there (``presence.py``); optionally stores the threshold in the weights file's config.
+there (``presence.py``); optionally stores the threshold (and the test-time options it was measured with) in the
+weights file's config.
 
     python -m globaltrack.training.real_evidence WEIGHTS [--out evidence.json] [--store-threshold]
     python -m globaltrack.training.real_evidence WEIGHTS --opt proposals=150 --opt scale=576x360   # test-time options
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 VAL = ("coco128", "val2017")
@@ -31,6 +33,10 @@ def compute(weights, data_root="../shared/data/train", max_queries: int = 3, thr
     out = {"data": f"{VAL[0]} {VAL[1]}: {len(items)} photographs, {len(pairs)} queries (<= {max_queries} per "
                    "image), search = the same photograph in a random window (0.7-1.3x) and flipped with p=0.5",
            "weights": Path(weights).name, "options": dict(options or {}),
+           # the config fields the tracker ran with (what --store-options writes into the weights)
+           "test_settings": {"test_proposals": asdict(tracker.config.test_proposals),
+                             "test_image_scale": (None if tracker.config.test_image_scale is None
+                                                  else list(tracker.config.test_image_scale))},
            "QG-RPN": image_recall(tracker, pairs, "rpn"), "QG-RCNN": image_recall(tracker, pairs, "rcnn")}
     present, absent = presence_scores(tracker, pairs)
     t, acc = choose_threshold(present, absent)
@@ -56,6 +62,8 @@ def report_tables(real: dict) -> dict:
     if rows:
         tables["AR@k on coco128 val2017, real photographs (paper Tables 1-2)"] = rows
         notes.append(f"AR@k: {ar.get('data', '')}. Command: {ar.get('command', '')}.")
+        if ar.get("proposals_choice"):
+            notes.append(f"Test proposals: {ar['proposals_choice']}")
         if ar.get("plain_rpn_how"):
             notes.append(f"Plain RPN vs QG-RPN: {ar['plain_rpn_how']}.")
     pres = ar.get("presence")
@@ -89,8 +97,8 @@ def report_tables(real: dict) -> dict:
     return {"tables": tables, "notes": notes}
 
 
-def store_threshold(weights, threshold: float) -> None:
-    """Write ``presence_threshold`` into the weights file's stored config (atomically)."""
+def store_config(weights, **fields) -> None:
+    """Replace fields of the weights file's stored config (atomically); the tensors are written back unchanged."""
     import io
 
     import torch
@@ -99,7 +107,7 @@ def store_threshold(weights, threshold: float) -> None:
     from globaltrack.trackers.globaltrack.checkpoint import safe_load
 
     ck = safe_load(weights)
-    ck["config"] = {**ck["config"], "presence_threshold": float(threshold)}
+    ck["config"] = {**ck["config"], **fields}
     buf = io.BytesIO()
     torch.save(ck, buf)
     atomic_write_bytes(Path(weights), buf.getvalue())
@@ -110,7 +118,9 @@ def main(argv=None) -> int:
     ap.add_argument("weights")
     ap.add_argument("--out")
     ap.add_argument("--data-root", default="../shared/data/train")
-    ap.add_argument("--store-threshold", action="store_true")
+    ap.add_argument("--store-threshold", action="store_true", help="write the chosen threshold into WEIGHTS")
+    ap.add_argument("--store-options", action="store_true",
+                    help="write the --opt test-time settings into WEIGHTS (its tracker's defaults from then on)")
     ap.add_argument("--opt", action="append", default=[], metavar="KEY=VALUE",
                     help="a GlobalTrack test-time option (proposals=N, scale=WxH)")
     ap.add_argument("--threads", type=int, default=1)
@@ -122,8 +132,11 @@ def main(argv=None) -> int:
     print(json.dumps(ev, indent=1))
     if args.out:
         Path(args.out).write_text(json.dumps(ev, indent=1))
+    fields = dict(ev["test_settings"]) if args.store_options else {}
     if args.store_threshold:
-        store_threshold(args.weights, ev["presence"]["threshold"])
+        fields["presence_threshold"] = float(ev["presence"]["threshold"])
+    if fields:
+        store_config(args.weights, **fields)
     return 0
 
 

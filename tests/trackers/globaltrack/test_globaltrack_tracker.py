@@ -101,7 +101,7 @@ def test_proposals_and_scale_options_are_per_tracker(tiny_weights, frames):
     default = create_tracker("globaltrack", weights=str(tiny_weights))
     few = create_tracker("globaltrack", weights=str(tiny_weights), proposals="5", scale="160x120")
     assert few.model is default.model  # one model per weights file and process
-    assert few.config.test_proposals.max_num == 5 and few.config.image_scale == (160, 120)
+    assert few.config.test_proposals.max_num == 5 and few.config.test_image_scale == (160, 120)
     assert default.config == default.model.config
     for t in (default, few):
         t.init(frames[0], [80, 60, 60, 40])

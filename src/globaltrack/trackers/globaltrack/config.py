@@ -73,6 +73,8 @@ class ModelConfig:
     # images (spec 3): fit (long side, short side), pad to a multiple of `size_divisor`
     image_scale: tuple[int, int] = (1333, 800)
     size_divisor: int = 32
+    # the scale frames are fit to at test time, where it differs from the training scale (None: image_scale)
+    test_image_scale: tuple[int, int] | None = None
     # the tracker's default presence threshold on the top-1 QG-RCNN score (0.84: the paper's OxUvA setting; a trained
     # model may store its own, chosen on training-side data: training/presence.py)
     presence_threshold: float = 0.84
@@ -135,7 +137,10 @@ LITE0_FPN = ModelConfig(
     anchor_strides=(8, 16, 32, 64),
     roi_strides=(8, 16, 32),
     representation_size=512,
-    test_proposals=ProposalConfig(300, 300, 300, 0.7),
+    # 150 proposals for QG-RCNN: its box head (a 4704x512 FC per RoI) cost as much as the backbone at 300. On
+    # coco128 val2017 QG-RCNN AR@1 0.283 -> 0.275 (real_evidence --opt proposals=150) for 14 -> 20 frames/s at
+    # 640x360 on 2 threads; the presence threshold chosen there is the same (0.576)
+    test_proposals=ProposalConfig(150, 150, 150, 0.7),
     test_max_per_img=100,
     train_proposals=ProposalConfig(600, 300, 300, 0.7),
     rpn_batch=256,

@@ -60,7 +60,7 @@ def _with_test_options(config, proposals, scale):
             w = h = 0
         if w < 32 or h < 32:
             raise UserError(f"GlobalTrack option scale must be WxH with sides of at least 32, not '{scale}'")
-        config = dataclasses.replace(config, image_scale=(max(w, h), min(w, h)))
+        config = dataclasses.replace(config, test_image_scale=(max(w, h), min(w, h)))
     return config
 
 
@@ -135,7 +135,7 @@ class GlobalTrackTracker(Tracker):
     def _prepare(self, images):
         from globaltrack.trackers.globaltrack.preprocess import pad_batch, preprocess_image
 
-        prepared = [preprocess_image(im, self.config.image_scale) for im in images]
+        prepared = [preprocess_image(im, self.config.test_image_scale or self.config.image_scale) for im in images]
         tensor = pad_batch([p.tensor for p in prepared], self.config.size_divisor).to(self.device)
         return prepared, tensor
 
