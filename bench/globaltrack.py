@@ -2,6 +2,7 @@
 
     python bench/globaltrack.py                  # tiny and r50_fpn at 640x360 and 1333x800 on the CPU (2 threads)
     python bench/globaltrack.py --shipped-only   # the default GlobalTrack vs CSRT and NanoTrack, 640x360
+    python bench/globaltrack.py --shipped-only --variant proposals=300   # and the default with other options, beside it
     python bench/globaltrack.py --cuda           # r50_fpn at 1333x800 on CUDA: fp32 update, bf16 update, bf16 batched
 
 Random weights (speed does not depend on them). The network input is the stated size: frames are generated at that
@@ -102,15 +103,17 @@ def _measure_shipped(name, options, width, height, frames, threads, queue):
     queue.put((frames / elapsed, (time.process_time() - cpu_start) / frames, peak_mb))
 
 
-def shipped_rows(threads: int, frames: int, nanotrack_models: str | None):
-    trackers = [("globaltrack", {}), ("csrt", {})]
+def shipped_rows(threads: int, frames: int, nanotrack_models: str | None, variants=()):
+    """The default GlobalTrack, each variant of it (a dict of its options), CSRT and NanoTrack: one row each."""
+    trackers = [("globaltrack", {})] + [("globaltrack", dict(v)) for v in variants] + [("csrt", {})]
     if nanotrack_models:
         trackers.append(("nanotrack", {"models": nanotrack_models}))
     rows = []
     for name, options in trackers:
         fps, cpu, peak = _in_child(_measure_shipped, name, options, 640, 360, frames, threads)
-        rows.append((name, fps, cpu, peak))
-        print(f"  {name} 640x360 update -> {fps:.2f} fps, peak {peak:.0f} MB", flush=True)
+        label = name + "".join(f" {k}={v}" for k, v in options.items() if name == "globaltrack")
+        rows.append((label, fps, cpu, peak))
+        print(f"  {label} 640x360 update -> {fps:.2f} fps, peak {peak:.0f} MB", flush=True)
     return rows
 
 
@@ -171,13 +174,19 @@ def main(argv=None) -> int:
                                                    / "nanotrack_v2"), help="NanoTrack v2 ONNX folder")
     parser.add_argument("--shipped-only", action="store_true",
                         help="only the default GlobalTrack vs CSRT and NanoTrack on 640x360 frames")
+    parser.add_argument("--variant", action="append", default=[], metavar="KEY=VALUE[,KEY=VALUE]",
+                        help="also measure the default GlobalTrack with these options (e.g. proposals=300)")
     args = parser.parse_args(argv)
+    try:
+        variants = [dict(kv.split("=", 1) for kv in v.split(",")) for v in args.variant]
+    except ValueError:
+        parser.error("--variant takes KEY=VALUE pairs separated by commas")
 
     if not args.cuda:  # the CPU comparison with CSRT and NanoTrack
         print(f"default GlobalTrack (shipped weights, its own resizing) vs CSRT and NanoTrack, 640x360 frames, "
               f"{args.threads} threads:")
         shipped = shipped_rows(args.threads, args.frames_shipped,
-                               args.nanotrack if Path(args.nanotrack).is_dir() else None)
+                               args.nanotrack if Path(args.nanotrack).is_dir() else None, variants)
         print("| tracker | fps | wall ms/frame | process CPU s/frame | peak MB |\n|---|---|---|---|---|")
         for name, fps, cpu, peak in shipped:
             print(f"| {name} | {fps:.1f} | {1000 / fps:.0f} | {cpu:.3f} | {peak:.0f} |")
