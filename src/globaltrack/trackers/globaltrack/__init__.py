@@ -89,8 +89,8 @@ def _make(source: str, options: dict):
 
 
 @register_tracker("globaltrack", description="GlobalTrack: top-1 QG-RCNN detection over the whole frame "
-                  "(options weights, config, device, dtype, batch, threshold, threads, proposals, scale)", available=_available,
-                  check_options=check_options)
+                  "(options weights, config, device, dtype, batch, threshold, threads, proposals, scale)",
+                  available=_available, check_options=check_options)
 def make_globaltrack(**options):
     return _make("rcnn", options)
 

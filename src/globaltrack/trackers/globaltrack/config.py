@@ -138,8 +138,9 @@ LITE0_FPN = ModelConfig(
     roi_strides=(8, 16, 32),
     representation_size=512,
     # 150 proposals for QG-RCNN: its box head (a 4704x512 FC per RoI) cost as much as the backbone at 300. On
-    # coco128 val2017 QG-RCNN AR@1 0.283 -> 0.275 (real_evidence --opt proposals=150) for 14 -> 20 frames/s at
-    # 640x360 on 2 threads; the presence threshold chosen there is the same (0.576)
+    # coco128 val2017 QG-RCNN AR@1 0.283 -> 0.275 (real_evidence --opt proposals=150) for 1.3-1.6x the frames/s
+    # at 640x360 on 2 threads (bench/globaltrack.py --shipped-only --variant proposals=300, side by side); the
+    # presence threshold chosen there is the same (0.576)
     test_proposals=ProposalConfig(150, 150, 150, 0.7),
     test_max_per_img=100,
     train_proposals=ProposalConfig(600, 300, 300, 0.7),
