@@ -4,6 +4,8 @@ torchvision's own ``fasterrcnn_resnet50_fpn(weights=None, weights_backbone=None)
 (random values; nothing is downloaded). The RPN mapping (anchor channels, box deltas, v1 cell-centred anchors) is
 proven on a real frame: torchvision's own RPN code and ours, on the same features, give the same proposals.
 """
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -132,11 +134,12 @@ def test_rpn_proposals_equal_torchvision_rpn_on_a_real_frame(tv_model, mapped_mo
 
 
 def test_hub_cache_is_read_never_downloaded(monkeypatch, tmp_path):
-    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    assert Path(torch.hub.get_dir()) == tmp_path / "hub"  # the same folder torch's own rule gives
     with pytest.raises(UserError, match="torch hub cache"):
         resolve_coco_weights("torchvision-coco")
-    (tmp_path / "checkpoints").mkdir()
-    target = tmp_path / "checkpoints" / "fasterrcnn_resnet50_fpn_coco-258fb6c6.pth"
+    (tmp_path / "hub" / "checkpoints").mkdir(parents=True)
+    target = tmp_path / "hub" / "checkpoints" / "fasterrcnn_resnet50_fpn_coco-258fb6c6.pth"
     target.write_bytes(b"")
     assert resolve_coco_weights("torchvision-coco") == target
     with pytest.raises(UserError, match="not found"):

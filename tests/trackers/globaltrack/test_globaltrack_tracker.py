@@ -103,6 +103,9 @@ def test_proposals_and_scale_options_are_per_tracker(tiny_weights, frames):
     assert few.model is default.model  # one model per weights file and process
     assert few.config.test_proposals.max_num == 5 and few.config.test_image_scale == (160, 120)
     assert default.config == default.model.config
+    # the scale reaches the network input (300x200 frames fit to 160x120 -> 160x107, padded to 160x128)
+    assert tuple(few._prepare([frames[0]])[1].shape[-2:]) == (128, 160)
+    assert tuple(default._prepare([frames[0]])[1].shape[-2:]) == (224, 320)  # tiny: fit 320x240
     for t in (default, few):
         t.init(frames[0], [80, 60, 60, 40])
     rpn_boxes, _ = few.candidates(frames[1], 50, source="rpn")

@@ -51,6 +51,16 @@ def coco_weights_filename() -> str:
     return FasterRCNN_ResNet50_FPN_Weights.COCO_V1.url.rsplit("/", 1)[-1]
 
 
+def torch_cache_dir() -> Path:
+    """torch's cache folder by its documented rule: ``$TORCH_HOME``, else ``$XDG_CACHE_HOME/torch``, else
+    ``~/.cache/torch``. Only a folder name: the COCO file is looked for there and read if present."""
+    import os
+
+    if os.environ.get("TORCH_HOME"):
+        return Path(os.environ["TORCH_HOME"]).expanduser()
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache").expanduser() / "torch"
+
+
 def resolve_coco_weights(spec: str) -> Path:
     """``torchvision-coco:PATH`` -> PATH; ``torchvision-coco`` -> the torch hub cache file. Never downloads."""
     if not is_torchvision_coco_spec(spec):
@@ -60,14 +70,10 @@ def resolve_coco_weights(spec: str) -> Path:
         if not path.is_file():
             raise UserError("torchvision COCO Faster R-CNN weights not found", path)
         return path
-    import torch
-
-    # only the cache folder's name ($TORCH_HOME/hub): the file is read if it is there, never fetched
-    path = Path(torch.hub.get_dir()) / "checkpoints" / coco_weights_filename()
+    path = torch_cache_dir() / "hub" / "checkpoints" / coco_weights_filename()
     if not path.is_file():
         raise UserError(f"torchvision's COCO Faster R-CNN weights are not in the torch hub cache ({path}); nothing "
-                        "is downloaded here: pass --init torchvision-coco:PATH, or fetch them once where there is "
-                        "internet with torchvision.models.detection.fasterrcnn_resnet50_fpn(weights='DEFAULT')")
+                        "is downloaded here: pass --init torchvision-coco:PATH with a copy of the file")
     return path
 
 
