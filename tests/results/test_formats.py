@@ -185,6 +185,24 @@ def test_bulk_parse_of_an_odd_file_among_plain_ones(tmp_path, odd):
     assert np.array_equal(got[1], want) and all(np.array_equal(got[i], [[0.5, 1.5, 2.5, 3.5]] * 2) for i in (0, 2))
 
 
+def test_one_odd_file_sends_only_itself_to_the_careful_parser(monkeypatch):
+    """The bulk call that fails is halved until the odd file stands alone: the 15 plain files among 16 still come
+    back from bulk calls (about 2 log2(16) of them, not 16 one-file calls), the odd one is parsed alone."""
+    from globaltrack import textio
+
+    calls = []
+    real = textio._parse_plain_csv
+    monkeypatch.setattr(textio, "_parse_plain_csv", lambda data: calls.append(data.count(b"\n")) or real(data))
+    careful = []
+    real_careful = textio.parse_numeric_table
+    monkeypatch.setattr(textio, "parse_numeric_table", lambda d, p, n: careful.append(p) or real_careful(d, p, n))
+    items = [(f"{i}.txt", b"1,2,3,4\n5,6,7,8\n" if i != 11 else b"1,2,3,4\n1,2,3,4,\n") for i in range(16)]
+    got = textio.parse_box_files(items)
+    assert careful == ["11.txt"] and got[11].tolist() == [[1, 2, 3, 4], [1, 2, 3, 4]]
+    assert all(got[i].tolist() == [[1, 2, 3, 4], [5, 6, 7, 8]] for i in range(16) if i != 11)
+    assert calls[0] == 32 and len(calls) <= 2 * 4 + 1
+
+
 def test_trailing_comma_is_tolerated():
     assert F.parse_box_bytes(b"1,2,3,4,\n5,6,7,8,\n").tolist() == [[1, 2, 3, 4], [5, 6, 7, 8]]
 

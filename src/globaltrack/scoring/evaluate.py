@@ -136,10 +136,10 @@ class _Cache:
         try:
             if self.scores_dirty and self._scores is not None:
                 atomic_write_bytes(self.path, pickle.dumps((CACHE_VERSION, self._scores),
-                                                           protocol=pickle.HIGHEST_PROTOCOL))
+                                                           protocol=pickle.HIGHEST_PROTOCOL), durable=False)
             if self.files_dirty:
                 atomic_write_bytes(self.files_path, pickle.dumps((CACHE_VERSION, self.files),
-                                                                 protocol=pickle.HIGHEST_PROTOCOL))
+                                                                 protocol=pickle.HIGHEST_PROTOCOL), durable=False)
         except OSError:
             pass  # a read-only results folder still evaluates, just uncached
 
@@ -297,7 +297,8 @@ def _score_tracker(plan: _TrackerPlan, store: ResultStore, benchmark: str, seqs:
     te.imported = plan.imported
     te.scores.update(_candidate_recall(store, benchmark, plan.tracker, [s for s in seqs if s.name not in excluded]))
     try:
-        atomic_write_bytes(cache.summary_path, pickle.dumps((plan.summary_key, te), protocol=pickle.HIGHEST_PROTOCOL))
+        atomic_write_bytes(cache.summary_path, pickle.dumps((plan.summary_key, te), protocol=pickle.HIGHEST_PROTOCOL),
+                           durable=False)
     except OSError:
         pass
     return te
