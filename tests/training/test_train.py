@@ -136,6 +136,13 @@ def test_two_iterations_checkpoint_log_and_resume(synth, tmp_path):
     trained = ck["state_dict"]["roi_heads.box_predictor.cls_score.weight"]
     torch.testing.assert_close(model.state_dict()["roi_heads.box_predictor.cls_score.weight"], trained,
                                atol=1e-3, rtol=1e-3)
+    # the command users run writes what is shipped: fp16 weights with the run's log (and plot) beside them
+    from globaltrack.harness.cli import main
+
+    assert main(["train", "--from", str(out / "latest.pth"), "--export", str(tmp_path / "cli.pth")]) == 0
+    _, meta = model_from_checkpoint(tmp_path / "cli.pth")
+    assert all(v.dtype == torch.float16 for v in meta["state_dict"].values() if v.is_floating_point())
+    assert (tmp_path / "cli_train_log.csv").read_bytes() == (out / "train_log.csv").read_bytes()
 
 
 def test_evidence_figures_resolve_relative_to_the_json(tmp_path):

@@ -344,6 +344,22 @@ def export_weights(checkpoint, out_path, fp16: bool = False) -> Path:
     return Path(out_path)
 
 
+def export_log(run_dir, weights_path) -> list[Path]:
+    """The run's loss log and plot beside exported weights, named after them (``<stem>_train_log.csv``,
+    ``<stem>_train_loss.png``), as the shipped models carry theirs; files the run lacks are skipped."""
+    import shutil
+
+    weights_path = Path(weights_path)
+    written = []
+    for name, suffix in ((LOG_NAME, "_train_log.csv"), ("train_loss.png", "_train_loss.png")):
+        src = Path(run_dir) / name
+        if src.is_file():
+            dst = weights_path.with_name(weights_path.stem + suffix)
+            shutil.copyfile(src, dst)
+            written.append(dst)
+    return written
+
+
 # ------------------------------------------------------------------------------------------------ logging
 LOG_NAME = "train_log.csv"
 
@@ -567,5 +583,5 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, init: str | None = No
 
 
 __all__ = ["TrainConfig", "NAMED_CONFIGS", "get_train_config", "train", "learning_rate", "build_model",
-           "export_weights", "load_init", "model_from_checkpoint", "plot_log",
+           "export_weights", "export_log", "load_init", "model_from_checkpoint", "plot_log",
            "batch_losses", "sum_losses"]

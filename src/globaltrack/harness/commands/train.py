@@ -1,4 +1,6 @@
 """`globaltrack train`: train GlobalTrack with the cross-query loss, export shipped weights, or compute evidence."""
+from pathlib import Path
+
 from globaltrack.errors import UserError
 from globaltrack.harness.cli import register_command
 
@@ -68,7 +70,8 @@ class Train:
         g.add_argument("--workers", type=int, help="DataLoader worker processes")
         g = parser.add_argument_group("export and evidence")
         g.add_argument("--export", metavar="PATH",
-                       help="after training (or alone with --from), write stripped fp16 weights to PATH")
+                       help="after training (or alone with --from), write stripped fp16 weights to PATH, with the "
+                            "run's loss log and plot beside it (PATH's stem + _train_log.csv / _train_loss.png)")
         g.add_argument("--from", dest="from_checkpoint", metavar="CHECKPOINT",
                        help="checkpoint to export instead of training")
         g.add_argument("--evidence", action="store_true",
@@ -91,12 +94,12 @@ class Train:
             print(f"evidence written to {path}")
             return 0
 
-        from globaltrack.training.train import export_weights, get_train_config, train
+        from globaltrack.training.train import export_log, export_weights, get_train_config, train
 
         if args.from_checkpoint:
             if not args.export:
                 raise UserError("--from needs --export PATH")
-            print(f"exported {export_weights(args.from_checkpoint, args.export)}")
+            _export(export_weights, export_log, args.from_checkpoint, args.export)
             return 0
 
         overrides = {k: getattr(args, k) for k in (
@@ -133,5 +136,12 @@ class Train:
             return 0
         print(f"last checkpoint: {last}; log: {out / 'train_log.csv'}; plot: {out / 'train_loss.png'}")
         if args.export:
-            print(f"exported {export_weights(last, args.export)}")
+            _export(export_weights, export_log, last, args.export)
         return 0
+
+
+def _export(export_weights, export_log, checkpoint, path) -> None:
+    """fp16 weights (as shipped: half the size, scores unchanged to the reported digits) and the run's log/plot."""
+    print(f"exported {export_weights(checkpoint, path, fp16=True)}")
+    for f in export_log(Path(checkpoint).parent, path):
+        print(f"  with {f}")
