@@ -224,3 +224,19 @@ def test_demo_evidence_puts_the_real_data_first(tmp_path, monkeypatch):
     assert titles[-1] == "Synthetic test split, tiny model: Long-term: AUC" and len(titles) == 3
     assert "Cross vs single query: not measured" in ev["notes"]
     assert "Synthetic: Synthetic test split: 8 sequences" in ev["notes"]
+
+
+def test_named_config_brings_its_process_layout(monkeypatch, tmp_path):
+    """`globaltrack train --config lite0-real` runs the two DDP processes its recipe was measured with; --device or
+    --devices on the command line, or torchrun's RANK, take precedence."""
+    from globaltrack.harness.cli import main
+    from globaltrack.training import distributed, train as train_mod
+
+    calls = []
+    monkeypatch.setattr(distributed, "launch", lambda fn, cfg, devices, *a, **k: calls.append(("launch", devices)))
+    monkeypatch.setattr(train_mod, "train", lambda cfg, out, **k: calls.append(("train", cfg.device)) or out)
+    monkeypatch.delenv("RANK", raising=False)
+    assert main(["train", "--config", "lite0-real", "--out", str(tmp_path)]) == 0
+    assert main(["train", "--config", "lite0-real", "--out", str(tmp_path), "--device", "cpu"]) == 0
+    assert main(["train", "--config", "tiny-synthetic", "--out", str(tmp_path)]) == 0
+    assert [c[0] for c in calls] == ["launch", "train", "train"] and len(calls[0][1]) == 2

@@ -122,15 +122,19 @@ class Train:
         cfg = get_train_config(args.config, **overrides)
         suffix = ("-single-query" if cfg.single_query else "") + ("-plain-rpn" if cfg.plain_rpn else "")
         out = Path(args.out or f"work_dirs/{cfg.name}{suffix}")
-        if args.devices:
+        import os
+
+        devices = args.devices
+        if not devices and not args.device and "RANK" not in os.environ:
+            devices = cfg.devices  # the named config's own process layout (lite0-real: two CPU processes)
+        if devices:
             from globaltrack.harness.devices import parse_device_list
             from globaltrack.training.distributed import launch
 
-            launch(train, cfg, parse_device_list(args.devices), out, resume=args.resume, init=args.init)
+            launch(train, cfg, parse_device_list(devices), out, resume=args.resume, init=args.init)
             last = out / "latest.pth"
         else:
             last = train(cfg, out, resume=args.resume, init=args.init)
-        import os
 
         if os.environ.get("RANK", "0") != "0":  # torchrun: rank 0 reports (and exports)
             return 0
