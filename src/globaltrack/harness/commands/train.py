@@ -145,7 +145,8 @@ class Train:
 
 
 def _export(export_weights, export_log, checkpoint, path) -> None:
-    """fp16 weights (as shipped: half the size, scores unchanged to the reported digits) and the run's log/plot."""
+    """fp16 weights, as shipped (half the size; the shipped model's figures are measured on its fp16 file), and the
+    run's loss log and plot beside them."""
     print(f"exported {export_weights(checkpoint, path, fp16=True)}")
     for f in export_log(Path(checkpoint).parent, path):
         print(f"  with {f}")
