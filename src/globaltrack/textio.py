@@ -59,12 +59,16 @@ def parse_numeric_table(data: bytes, path: str | Path, ncols: int | None = 4) ->
 def plain_csv_rows(data: bytes) -> int | None:
     """Number of rows when ``data`` looks like plain comma-separated lines (no tab, space, CR or NaN text), the only
     shape handed to the bulk parser; None otherwise. Single-byte searches and one count only (two-byte searches cost
-    ~30x more; numpy counts the newlines ~3x faster than ``bytes.count``). The field count per line is left to the
-    bulk parser: without NA filtering pandas refuses an empty field, a blank line or a line of another width, and
-    the caller then re-parses line by line, naming the line."""
+    ~30x more). The field count per line is left to the bulk parser: without NA filtering pandas refuses an empty
+    field, a blank line or a line of another width, and the caller then re-parses line by line, naming the line."""
     if not data or b"\t" in data or b" " in data or b"\r" in data or b"n" in data or b"N" in data:
         return None
-    return int(np.count_nonzero(np.frombuffer(data, np.uint8) == 10)) + (not data.endswith(b"\n"))
+    return _newlines(data) + (not data.endswith(b"\n"))
+
+
+def _newlines(data: bytes) -> int:
+    """``data.count(b"\\n")``, ~3x faster on the MB-sized files of LaSOT (one vectorised comparison)."""
+    return int(np.count_nonzero(np.frombuffer(data, np.uint8) == 10))
 
 
 def parse_box_bytes(data: bytes, path: str | Path = "<bytes>") -> np.ndarray:
@@ -118,7 +122,7 @@ def read_tables(paths: list[str | Path], ncols: int = 4) -> dict[str, np.ndarray
             continue
         if not data or b"\n\n" in data or b"\n\r\n" in data:
             continue
-        groups[b"," in data].append((str(p), data + b"\n", data.count(b"\n") + 1))
+        groups[b"," in data].append((str(p), data + b"\n", _newlines(data) + 1))
     out: dict[str, np.ndarray] = {}
     for items in groups.values():
         _bulk_parse(items, lambda joined: _parse_fast(joined, ncols), out)

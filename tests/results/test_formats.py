@@ -203,6 +203,13 @@ def test_one_odd_file_sends_only_itself_to_the_careful_parser(monkeypatch):
     assert calls[0] == 32 and len(calls) <= 2 * 4 + 1
 
 
+@pytest.mark.parametrize("data", [b"", b"1,2,3,4", b"1,2,3,4\n", b"\n\n1\n2", b"x" * 100000 + b"\n" * 7])
+def test_newline_count_equals_bytes_count(data):
+    from globaltrack.textio import _newlines
+
+    assert _newlines(data) == data.count(b"\n")
+
+
 def test_trailing_comma_is_tolerated():
     assert F.parse_box_bytes(b"1,2,3,4,\n5,6,7,8,\n").tolist() == [[1, 2, 3, 4], [5, 6, 7, 8]]
 

@@ -239,4 +239,8 @@ def test_named_config_brings_its_process_layout(monkeypatch, tmp_path):
     assert main(["train", "--config", "lite0-real", "--out", str(tmp_path)]) == 0
     assert main(["train", "--config", "lite0-real", "--out", str(tmp_path), "--device", "cpu"]) == 0
     assert main(["train", "--config", "tiny-synthetic", "--out", str(tmp_path)]) == 0
-    assert [c[0] for c in calls] == ["launch", "train", "train"] and len(calls[0][1]) == 2
+    assert main(["train", "--config", "lite0-real", "--out", str(tmp_path), "--devices", "cpu,cpu,cpu"]) == 0
+    monkeypatch.setenv("RANK", "0")  # torchrun made the processes: each one trains, none launches more
+    assert main(["train", "--config", "lite0-real", "--out", str(tmp_path)]) == 0
+    assert [c[0] for c in calls] == ["launch", "train", "train", "launch", "train"]
+    assert len(calls[0][1]) == 2 and len(calls[3][1]) == 3

@@ -124,9 +124,10 @@ NAMED_CONFIGS: dict[str, TrainConfig] = {
     # pair per process per step (2 pairs a step, as before): on the 2-core machine one process with two OpenMP
     # threads ran at 7 s/iteration, one single-thread process at ~1.1 s, two single-thread DDP processes at ~0.6 s.
     # Length: 7200 iterations (8 epochs of 1800 pairs = 900 steps of 2 pairs, lr x0.1 at epochs 6 and 7) took
-    # 87.2 min here (`--devices cpu,cpu`, the default below), against 1.64 h for the former one-process 4800 iterations; QG-RCNN AR@1 / AR@10 on
-    # coco128 val2017 (150 proposals, fp16) 0.275 / 0.375 (4800) -> 0.337 / 0.436, presence balanced accuracy
-    # 0.674 -> 0.740 (the training side's held-out images, on which the model is chosen).
+    # 87.2 min here (`--devices cpu,cpu`, the default below), against 1.64 h for the former one-process 4800
+    # iterations; QG-RCNN AR@1 / AR@10 on coco128 val2017 (150 proposals, fp16) 0.275 / 0.375 (4800) -> 0.337 /
+    # 0.436, presence balanced accuracy 0.674 -> 0.740 (the training side's held-out images, on which the model is
+    # chosen).
     "lite0-real": TrainConfig(
         name="lite0-real", model="lite0_fpn", model_overrides={"rpn_batch": 64, "rcnn_batch": 64},
         epochs=8, pairs_per_epoch=1800, batch_size=2, lr=0.005, warmup_iters=100, lr_steps=(6, 7),
@@ -335,6 +336,10 @@ def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
     atomic_write_bytes(path, buf.getvalue())
 
 
+LOG_NAME = "train_log.csv"     # a run folder's loss log (one row per iteration) and its plot
+PLOT_NAME = "train_loss.png"
+
+
 def export_weights(checkpoint, out_path, fp16: bool = False) -> Path:
     """The shipped file: a training checkpoint without its optimizer state, in the model engineer's format
     (``{'format', 'config', 'state_dict', 'meta'}``, see ``checkpoint.py``); floats optionally stored as fp16."""
@@ -356,17 +361,16 @@ def export_log(run_dir, weights_path) -> list[Path]:
 
     weights_path = Path(weights_path)
     written = []
-    for name, suffix in ((LOG_NAME, "_train_log.csv"), ("train_loss.png", "_train_loss.png")):
+    for name in (LOG_NAME, PLOT_NAME):
         src = Path(run_dir) / name
         if src.is_file():
-            dst = weights_path.with_name(weights_path.stem + suffix)
+            dst = weights_path.with_name(f"{weights_path.stem}_{name}")
             shutil.copyfile(src, dst)
             written.append(dst)
     return written
 
 
 # ------------------------------------------------------------------------------------------------ logging
-LOG_NAME = "train_log.csv"
 
 
 @main_process_only
@@ -577,16 +581,16 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, init: str | None = No
         save_checkpoint(last, payload(epoch, 0, iteration, with_optim=False))
         save_checkpoint(latest, payload(epoch, 0, iteration))
         last_save = time.time()
-        plot_log(out / LOG_NAME, out / "train_loss.png", f"GlobalTrack {cfg.name}")
+        plot_log(out / LOG_NAME, out / PLOT_NAME, f"GlobalTrack {cfg.name}")
         if not quiet:
             print(f"epoch {epoch} done at iteration {iteration} ({(time.time() - start) / 60:.1f} min): {last}",
                   flush=True)
     if (out / LOG_NAME).exists():
-        plot_log(out / LOG_NAME, out / "train_loss.png", f"GlobalTrack {cfg.name}")
+        plot_log(out / LOG_NAME, out / PLOT_NAME, f"GlobalTrack {cfg.name}")
     dist.close()
     return latest
 
 
 __all__ = ["TrainConfig", "NAMED_CONFIGS", "get_train_config", "train", "learning_rate", "build_model",
-           "export_weights", "export_log", "load_init", "model_from_checkpoint", "plot_log",
+           "export_weights", "export_log", "LOG_NAME", "PLOT_NAME", "load_init", "model_from_checkpoint", "plot_log",
            "batch_losses", "sum_losses"]

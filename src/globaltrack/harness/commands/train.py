@@ -1,4 +1,5 @@
 """`globaltrack train`: train GlobalTrack with the cross-query loss, export shipped weights, or compute evidence."""
+import os
 from pathlib import Path
 
 from globaltrack.errors import UserError
@@ -94,12 +95,12 @@ class Train:
             print(f"evidence written to {path}")
             return 0
 
-        from globaltrack.training.train import export_log, export_weights, get_train_config, train
+        from globaltrack.training.train import LOG_NAME, PLOT_NAME, get_train_config, train
 
         if args.from_checkpoint:
             if not args.export:
                 raise UserError("--from needs --export PATH")
-            _export(export_weights, export_log, args.from_checkpoint, args.export)
+            _export(args.from_checkpoint, args.export)
             return 0
 
         overrides = {k: getattr(args, k) for k in (
@@ -122,8 +123,6 @@ class Train:
         cfg = get_train_config(args.config, **overrides)
         suffix = ("-single-query" if cfg.single_query else "") + ("-plain-rpn" if cfg.plain_rpn else "")
         out = Path(args.out or f"work_dirs/{cfg.name}{suffix}")
-        import os
-
         devices = args.devices
         if not devices and not args.device and "RANK" not in os.environ:
             devices = cfg.devices  # the named config's own process layout (lite0-real: two CPU processes)
@@ -138,15 +137,17 @@ class Train:
 
         if os.environ.get("RANK", "0") != "0":  # torchrun: rank 0 reports (and exports)
             return 0
-        print(f"last checkpoint: {last}; log: {out / 'train_log.csv'}; plot: {out / 'train_loss.png'}")
+        print(f"last checkpoint: {last}; log: {out / LOG_NAME}; plot: {out / PLOT_NAME}")
         if args.export:
-            _export(export_weights, export_log, last, args.export)
+            _export(last, args.export)
         return 0
 
 
-def _export(export_weights, export_log, checkpoint, path) -> None:
+def _export(checkpoint, path) -> None:
     """fp16 weights, as shipped (half the size; the shipped model's figures are measured on its fp16 file), and the
     run's loss log and plot beside them."""
+    from globaltrack.training.train import export_log, export_weights
+
     print(f"exported {export_weights(checkpoint, path, fp16=True)}")
     for f in export_log(Path(checkpoint).parent, path):
         print(f"  with {f}")
