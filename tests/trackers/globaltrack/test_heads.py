@@ -88,3 +88,53 @@ def test_the_model_is_composed_like_torchvision_s_faster_rcnn():
     # a replaced config reaches the heads (tests and the bench shrink the proposal counts this way)
     model.config = get_config("tiny", rpn_batch=8, test_nms_thr=0.3)
     assert model.rpn.fg_bg_sampler.batch_size_per_image == 8 and model.roi_heads.cfg.test_nms_thr == 0.3
+
+
+
+def _rois_seen_by_the_box_head(copies):
+    """The RoIs QG-RCNN's loss scores for one query of a two-instance pair (single-query loss, so every RoI is
+    that query's), with ``copies`` distractor copies; and the query's own box and the other instance's."""
+    import random
+
+    torch.manual_seed(0)
+    random.seed(0)
+    model = GlobalTrackModel("tiny", rpn_batch=16, rcnn_batch=16, rcnn_distractor_copies=copies).train()
+    seen = []
+    forward = model.roi_heads.forward
+
+    def spy(features, rois, query=None, modulator=None):
+        seen.append(rois.detach().clone())
+        return forward(features, rois, query, modulator)
+
+    model.roi_heads.forward = spy
+    boxes = torch.tensor([[10.0, 10.0, 90.0, 110.0], [200.0, 60.0, 290.0, 200.0]])
+    images = torch.randn(1, 3, 256, 320)
+    out = model(images, [boxes], images.clone(), [boxes], single_query=True)
+    assert torch.isfinite(out["loss_cls"])
+    random.seed(0)
+    j = random.choice([0, 1])  # the instance forward_train drew as the query
+    return seen[0][:, 1:], boxes[j], boxes[1 - j]
+
+
+def test_distractor_negatives_put_the_other_instances_into_every_query_s_rcnn_loss():
+    """With rcnn_distractor_copies=2 the box head also scores, after the sampled RoIs, the other instance's exact box
+    and two jittered copies (each below IoU 0.5 with the query's own box, above it with the other instance); with 0
+    (the official sampling) nothing is added."""
+    from globaltrack.trackers.globaltrack.ops import box_iou_v1
+
+    rois, own, other = _rois_seen_by_the_box_head(2)
+    rois_official, _, _ = _rois_seen_by_the_box_head(0)
+    assert len(rois) == len(rois_official) + 3
+    added = rois[-3:]
+    assert (added[0] == other).all()
+    assert (box_iou_v1(other[None], added)[0] > 0.5).all()
+    assert (box_iou_v1(own[None], added)[0] < 0.5).all()
+
+
+def test_an_other_instance_overlapping_the_query_s_own_box_is_not_made_a_negative():
+    """A co-instance at IoU >= 0.5 with the query's box (two boxes of one object) would contradict the positive."""
+    heads = GlobalTrackModel("tiny", rcnn_distractor_copies=2).roi_heads
+    own = torch.tensor([[10.0, 10.0, 90.0, 110.0]])
+    others = torch.tensor([[12.0, 12.0, 92.0, 112.0], [200.0, 60.0, 290.0, 200.0]])
+    kept = heads.distractor_rois(own, others)
+    assert len(kept) >= 1 and not (kept == others[0]).all(1).any() and (kept == others[1]).all(1).any()

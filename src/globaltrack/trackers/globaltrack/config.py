@@ -69,6 +69,10 @@ class ModelConfig:
     rcnn_batch: int = 512
     rcnn_pos_fraction: float = 0.25
     rcnn_iou: float = 0.5
+    # not official: per query, the pair's *other* instances enter QG-RCNN's loss as negatives, each as its exact box
+    # plus this many jittered copies, on top of the sampled RoIs (0: the official sampling only; see
+    # QueryGuidedRoIHeads.loss)
+    rcnn_distractor_copies: int = 0
     max_instances: int = 8
     # images (spec 3): fit (long side, short side), pad to a multiple of `size_divisor`
     image_scale: tuple[int, int] = (1333, 800)

@@ -223,10 +223,32 @@ class QueryGuidedRoIHeads(nn.Module):
             out.append((dets[keep], probs[keep]))
         return out
 
-    def loss(self, features, proposals, gts, pair_index, query: torch.Tensor | None, modulator=None):
+    def distractor_rois(self, gt: torch.Tensor, others: torch.Tensor) -> torch.Tensor:
+        """The other instances' boxes and ``rcnn_distractor_copies`` jittered copies of each (centre moved up to
+        10% of the side, sides scaled x0.9..1.1), keeping those below the positive IoU with the query's own box."""
+        n = self.cfg.rcnn_distractor_copies
+        if others.numel() == 0:
+            return others.reshape(0, 4)
+        boxes = [others]
+        wh = others[:, 2:] - others[:, :2] + 1
+        for _ in range(n):
+            shift = (torch.rand_like(wh) * 0.2 - 0.1) * wh
+            half = wh * (0.9 + 0.2 * torch.rand_like(wh)) / 2
+            centre = (others[:, :2] + others[:, 2:]) / 2 + shift
+            boxes.append(torch.cat([centre - half, centre + half], 1))
+        boxes = torch.cat(boxes)
+        return boxes[box_iou_v1(gt, boxes)[0] < self.cfg.rcnn_iou]
+
+    def loss(self, features, proposals, gts, pair_index, query: torch.Tensor | None, modulator=None,
+             distractors=None):
         """RoI targets (spec 2.5): gt added as a proposal, IoU 0.5, 512 RoIs 25% positive; CE averaged over the
         sampled RoIs, smooth L1 (beta 1) on the object-class deltas (stds 0.1, 0.1, 0.2, 0.2) averaged over all
-        sampled RoIs. ``query[q]`` belongs to query q. Returns per-query (classification, regression, accuracy)."""
+        sampled RoIs. ``query[q]`` belongs to query q. Returns per-query (classification, regression, accuracy).
+
+        ``distractors[q]``: the pair's other instances, (K, 4), used when ``rcnn_distractor_copies`` > 0. Why: a
+        tracker's top-1 fails on look-alikes (the other jogger), yet QG-RCNN meets them in training only when one of
+        the ~300 proposals of the query-guided RPN -- which learns to avoid them -- lands there and is drawn among the
+        sampled negatives; adding them always makes every query's loss rank its own instance above its co-instances."""
         rois_l, labels_l, targets_l, owner_l = [], [], [], []
         for q, ((boxes, _), gt) in enumerate(zip(proposals, gts)):
             candidates = torch.cat([gt, boxes.to(gt.dtype)])
@@ -234,6 +256,10 @@ class QueryGuidedRoIHeads(nn.Module):
             pos, neg = sample(self.fg_bg_sampler, sampling_labels(matches))
             sampled = candidates[torch.cat([pos, neg])]
             labels = torch.cat([torch.ones_like(pos), torch.zeros_like(neg)])
+            if distractors is not None and self.cfg.rcnn_distractor_copies > 0:
+                extra = self.distractor_rois(gt, distractors[q].to(gt.dtype))
+                sampled = torch.cat([sampled, extra])
+                labels = torch.cat([labels, labels.new_zeros(extra.shape[0])])
             targets = torch.zeros_like(sampled)
             targets[: pos.numel()] = self.box_coder.encode_single(gt[matches[pos]], candidates[pos])
             rois_l.append(torch.cat([sampled.new_full((sampled.shape[0], 1), float(pair_index[q])), sampled], 1))

@@ -302,12 +302,15 @@ class GlobalTrackModel(nn.Module):
             zboxes = torch.stack([query_boxes[i][j] for i, j in queries]).to(device, torch.float32)
             query = self.embed_query(z_feats, zboxes, pair_index)
             gts = [search_boxes[i][j:j + 1].to(device).float() for i, j in queries]
+            # the pair's other instances: QG-RCNN's distractor negatives for query j (rcnn_distractor_copies)
+            others = [torch.cat([search_boxes[i][:j], search_boxes[i][j + 1:]]).to(device).float() for i, j in queries]
             objectness, deltas = self.rpn_forward([f[pair_index] for f in x_feats], query.rpn_kernels)
         else:
             pairs = sorted({i for i, _ in queries})
             pair_index = torch.tensor(pairs, device=device)
             query = None
             gts = [search_boxes[i].to(device).float() for i in pairs]
+            others = None
             objectness, deltas = self.rpn_forward([f[pair_index] for f in x_feats], None)
         sizes = [search_sizes[int(i)] for i in pair_index]
         # L = 1/M sum_k L(query k) per pair (spec 2.4); pairs then averaged, as DDP averages one pair per GPU
@@ -317,7 +320,7 @@ class GlobalTrackModel(nn.Module):
         proposals = self.rpn.propose(objectness, deltas, sizes, cfg.train_proposals)
         rcnn_cls, rcnn_reg, acc = self.roi_heads.loss(x_feats, proposals, gts, pair_index,
                                                       query.rcnn_query if query is not None else None,
-                                                      getattr(self, "rcnn_modulator", None))
+                                                      getattr(self, "rcnn_modulator", None), others)
         return {"loss_rpn_cls": (rpn_cls * weights).sum(), "loss_rpn_bbox": (rpn_reg * weights).sum(),
                 "loss_cls": (rcnn_cls * weights).sum(), "loss_bbox": (rcnn_reg * weights).sum(),
                 "acc": (acc * weights).sum().detach() * 100.0}
