@@ -66,6 +66,8 @@ def report_tables(real: dict) -> dict:
             notes.append(f"Test proposals: {ar['proposals_choice']}")
         if ar.get("plain_rpn_how"):
             notes.append(f"Plain RPN vs QG-RPN: {ar['plain_rpn_how']}.")
+        if ar.get("selection"):
+            notes.append(f"Model selection: {ar['selection']}")
     pres = ar.get("presence")
     if isinstance(pres, dict):
         tables["Presence threshold, chosen on coco128 val2017"] = {
