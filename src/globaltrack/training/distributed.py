@@ -93,8 +93,8 @@ class DistContext:
 
         # The backbone runs in channels_last, so kernel gradients come in that layout while DDP's buckets are
         # contiguous. For depthwise kernels (C, 1, 3, 3) only a size-1 dimension's stride differs (same bytes); for
-        # the FPN's 3x3 kernels DDP copies each gradient into its bucket (~10 MB a step by their sizes, against a ~0.6 s step). torch
-        # warns about it in four raw lines per rank, which say nothing a user can act on.
+        # the FPN's 3x3 kernels DDP copies each gradient into its bucket (~10 MB a step by their sizes, against a
+        # ~0.6 s step). torch warns about it in four raw lines per rank, which say nothing a user can act on.
         warnings.filterwarnings("ignore", message="Grad strides do not match bucket view strides")
         ids = [self.device.index] if self.device.type == "cuda" else None
         return DistributedDataParallel(model, device_ids=ids)

@@ -374,8 +374,6 @@ def export_log(run_dir, weights_path) -> list[Path]:
 
 
 # ------------------------------------------------------------------------------------------------ logging
-
-
 @main_process_only
 def _append_log(path: Path, rows: list[dict[str, Any]]) -> None:
     if not rows:

@@ -90,12 +90,22 @@ def test_the_model_is_composed_like_torchvision_s_faster_rcnn():
     assert model.rpn.fg_bg_sampler.batch_size_per_image == 8 and model.roi_heads.cfg.test_nms_thr == 0.3
 
 
-
-def _rois_seen_by_the_box_head(copies):
+def _rois_seen_by_the_box_head(copies, monkeypatch):
     """The RoIs QG-RCNN's loss scores for one query of a two-instance pair (single-query loss, so every RoI is
-    that query's), with ``copies`` distractor copies; and the query's own box and the other instance's."""
+    that query's) and their classification labels, with ``copies`` distractor copies; and the query's own box and
+    the other instance's."""
     import random
 
+    from globaltrack.trackers.globaltrack import heads
+
+    labels_seen = []
+    cross_entropy = heads.F.cross_entropy
+
+    def spy_ce(logits, labels, **kw):
+        labels_seen.append(labels.clone())
+        return cross_entropy(logits, labels, **kw)
+
+    monkeypatch.setattr(heads.F, "cross_entropy", spy_ce)
     torch.manual_seed(0)
     random.seed(0)
     model = GlobalTrackModel("tiny", rpn_batch=16, rcnn_batch=16, rcnn_distractor_copies=copies).train()
@@ -113,18 +123,19 @@ def _rois_seen_by_the_box_head(copies):
     assert torch.isfinite(out["loss_cls"])
     random.seed(0)
     j = random.choice([0, 1])  # the instance forward_train drew as the query
-    return seen[0][:, 1:], boxes[j], boxes[1 - j]
+    return seen[0][:, 1:], labels_seen[0], boxes[j], boxes[1 - j]
 
 
-def test_distractor_negatives_put_the_other_instances_into_every_query_s_rcnn_loss():
+def test_distractor_negatives_put_the_other_instances_into_every_query_s_rcnn_loss(monkeypatch):
     """With rcnn_distractor_copies=2 the box head also scores, after the sampled RoIs, the other instance's exact box
-    and two jittered copies (each below IoU 0.5 with the query's own box, above it with the other instance); with 0
-    (the official sampling) nothing is added."""
+    and two jittered copies (each below IoU 0.5 with the query's own box, above it with the other instance), labelled
+    background; with 0 (the official sampling) nothing is added."""
     from globaltrack.trackers.globaltrack.ops import box_iou_v1
 
-    rois, own, other = _rois_seen_by_the_box_head(2)
-    rois_official, _, _ = _rois_seen_by_the_box_head(0)
-    assert len(rois) == len(rois_official) + 3
+    rois, labels, own, other = _rois_seen_by_the_box_head(2, monkeypatch)
+    rois_official, labels_official, _, _ = _rois_seen_by_the_box_head(0, monkeypatch)
+    assert len(rois) == len(labels) == len(rois_official) + 3
+    assert labels[-3:].tolist() == [0, 0, 0] and (labels[:-3] == labels_official).all()
     added = rois[-3:]
     assert (added[0] == other).all()
     assert (box_iou_v1(other[None], added)[0] > 0.5).all()

@@ -247,8 +247,9 @@ class QueryGuidedRoIHeads(nn.Module):
 
         ``distractors[q]``: the pair's other instances, (K, 4), used when ``rcnn_distractor_copies`` > 0. Why: a
         tracker's top-1 fails on look-alikes (the other jogger), yet QG-RCNN meets them in training only when one of
-        the ~300 proposals of the query-guided RPN -- which learns to avoid them -- lands there and is drawn among the
-        sampled negatives; adding them always makes every query's loss rank its own instance above its co-instances."""
+        the ~300 proposals of the query-guided RPN -- which is itself trained to score them as background -- lands
+        there and is drawn among the sampled negatives; adding them always makes every query's loss rank its own
+        instance above its co-instances."""
         rois_l, labels_l, targets_l, owner_l = [], [], [], []
         for q, ((boxes, _), gt) in enumerate(zip(proposals, gts)):
             candidates = torch.cat([gt, boxes.to(gt.dtype)])

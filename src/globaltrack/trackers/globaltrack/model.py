@@ -303,8 +303,7 @@ class GlobalTrackModel(nn.Module):
             query = self.embed_query(z_feats, zboxes, pair_index)
             gts = [search_boxes[i][j:j + 1].to(device).float() for i, j in queries]
             # the pair's other instances: QG-RCNN's distractor negatives for query j (rcnn_distractor_copies)
-            others = ([torch.cat([search_boxes[i][:j], search_boxes[i][j + 1:]]).to(device).float() for i, j in queries]
-                      if cfg.rcnn_distractor_copies > 0 else None)
+            others = [torch.cat([search_boxes[i][:j], search_boxes[i][j + 1:]]).to(device).float() for i, j in queries]
             objectness, deltas = self.rpn_forward([f[pair_index] for f in x_feats], query.rpn_kernels)
         else:
             pairs = sorted({i for i, _ in queries})
