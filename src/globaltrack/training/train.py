@@ -129,7 +129,9 @@ NAMED_CONFIGS: dict[str, TrainConfig] = {
     # 0.436, presence balanced accuracy 0.674 -> 0.740 (the training side's held-out images, on which the model is
     # chosen). rcnn_distractor_copies=2 (not in the paper; heads.py says why): same length, 94.6 min with light work
     # beside it; AR@1 / AR@10 0.331 / 0.414 and top-1 right on 0.588 of the val queries, as without (a tie there);
-    # held-out real-sequence AUC 0.579 -> 0.622, which broke the tie.
+    # held-out real-sequence AUC 0.579 -> 0.622, which broke the tie. rcnn_distractor_copies=4 (same run otherwise,
+    # 101.2 min) was worse everywhere: top-1 right on 0.569 of the val queries (0.473 of those with a same-class
+    # co-instance, against 0.478), AR@1 0.319, held-out AUC 0.541; so 2 stays.
     "lite0-real": TrainConfig(
         name="lite0-real", model="lite0_fpn",
         model_overrides={"rpn_batch": 64, "rcnn_batch": 64, "rcnn_distractor_copies": 2},
