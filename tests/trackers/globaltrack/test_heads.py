@@ -105,7 +105,6 @@ def _rois_seen_by_the_box_head(copies, monkeypatch):
         labels_seen.append(labels.clone())
         return cross_entropy(logits, labels, **kw)
 
-    monkeypatch.setattr(heads.F, "cross_entropy", spy_ce)
     torch.manual_seed(0)
     random.seed(0)
     model = GlobalTrackModel("tiny", rpn_batch=16, rcnn_batch=16, rcnn_distractor_copies=copies).train()
@@ -119,7 +118,9 @@ def _rois_seen_by_the_box_head(copies, monkeypatch):
     model.roi_heads.forward = spy
     boxes = torch.tensor([[10.0, 10.0, 90.0, 110.0], [200.0, 60.0, 290.0, 200.0]])
     images = torch.randn(1, 3, 256, 320)
-    out = model(images, [boxes], images.clone(), [boxes], single_query=True)
+    with monkeypatch.context() as patch:  # undone on return: a second call spies on the real function, not on this spy
+        patch.setattr(heads.F, "cross_entropy", spy_ce)
+        out = model(images, [boxes], images.clone(), [boxes], single_query=True)
     assert torch.isfinite(out["loss_cls"])
     random.seed(0)
     j = random.choice([0, 1])  # the instance forward_train drew as the query
