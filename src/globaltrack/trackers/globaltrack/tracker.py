@@ -34,9 +34,13 @@ def _inference_model(path: str, mtime_ns: int, size: int, config: str | None, de
     from globaltrack.trackers.globaltrack.checkpoint import load_model
 
     model = load_model(path, config)
+    from globaltrack.trackers.globaltrack.traced_backbone import trace_backbone
+
     if hasattr(model.backbone, "fuse_for_inference"):  # our own copy: fold frozen BatchNorms (speed)
         model.backbone.fuse_for_inference()
-    return model.eval().to(torch.device(device))
+    model = model.eval().to(torch.device(device))
+    trace_backbone(model, device)  # CPU: a frozen graph of backbone + FPN (speed; same features to rounding)
+    return model
 
 
 def _with_test_options(config, proposals, scale):
