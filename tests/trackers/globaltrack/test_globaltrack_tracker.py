@@ -193,3 +193,35 @@ def test_a_weights_file_is_loaded_once_per_process_and_again_when_rewritten(tmp_
     pa = next(iter(a.model.state_dict().values()))
     pc = next(iter(c.model.state_dict().values()))
     assert not torch.equal(pa, pc)
+
+
+def test_query_flip_averages_the_query_with_its_mirror_image(tiny_weights, frames, tmp_path):
+    """``query_flip``: the query RoI feature is the mean of the target's and that of the target in the mirrored
+    first frame (pooled as is, not flipped back); both modulators' kernels come from that mean. Off by default
+    (the official query); a weights file's stored ``test_query_flip`` makes it that tracker's default."""
+    frame, box = frames[0], [80, 60, 60, 40]
+    plain = create_tracker("globaltrack", weights=str(tiny_weights))
+    assert plain.config.test_query_flip is False
+    plain.init(np.ascontiguousarray(frame[:, ::-1]), [frame.shape[1] - box[0] - box[2], box[1], box[2], box[3]])
+    z_mirror = plain._query.z_roi
+    plain.init(frame, box)
+    z = (plain._query.z_roi + z_mirror) / 2
+    assert float((plain._query.z_roi - z_mirror).abs().max()) > 1e-3  # the mirror really differs
+
+    flip = create_tracker("globaltrack", weights=str(tiny_weights), query_flip="1")
+    flip.init(frame, box)
+    torch.testing.assert_close(flip._query.z_roi, z, rtol=1e-4, atol=1e-4)
+    model = flip.model
+    with torch.no_grad():
+        torch.testing.assert_close(flip._query.rcnn_query, model.rcnn_modulator.query(z), rtol=1e-4, atol=1e-4)
+        for got, want in zip(flip._query.rpn_kernels, model.rpn_modulator.kernels(z)):
+            torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-4)
+    assert np.isfinite(flip.update(frames[1]).box).all()
+
+    from globaltrack.training.real_evidence import store_config
+
+    stored = tmp_path / "flip.pth"
+    stored.write_bytes(tiny_weights.read_bytes())
+    store_config(stored, test_query_flip=True)
+    assert create_tracker("globaltrack", weights=str(stored)).config.test_query_flip is True
+    assert create_tracker("globaltrack", weights=str(stored), query_flip="false").config.test_query_flip is False

@@ -79,6 +79,10 @@ class ModelConfig:
     size_divisor: int = 32
     # the scale frames are fit to at test time, where it differs from the training scale (None: image_scale)
     test_image_scale: tuple[int, int] | None = None
+    # not official: the query embedding is the mean of the first-frame target's RoI feature and that of its mirror
+    # image (the target in the horizontally flipped frame), a template for both facings; computed once in ``init``,
+    # so it costs nothing per frame (the tracker's ``query_flip`` option; False: the official query)
+    test_query_flip: bool = False
     # the tracker's default presence threshold on the top-1 QG-RCNN score (0.84: the paper's OxUvA setting; a trained
     # model may store its own, chosen on training-side data: training/presence.py)
     presence_threshold: float = 0.84

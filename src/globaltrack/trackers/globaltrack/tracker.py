@@ -43,10 +43,13 @@ def _inference_model(path: str, mtime_ns: int, size: int, config: str | None, de
     return model
 
 
-def _with_test_options(config, proposals, scale):
-    """``config`` with the tracker's ``proposals`` (a count) and ``scale`` (``WxH`` or a pair) options applied."""
+def _with_test_options(config, proposals, scale, query_flip=None):
+    """``config`` with the tracker's ``proposals`` (a count), ``scale`` (``WxH`` or a pair) and ``query_flip``
+    (a boolean) options applied."""
     import dataclasses
 
+    if query_flip is not None:
+        config = dataclasses.replace(config, test_query_flip=_parse_bool(query_flip))
     if proposals is not None:
         try:
             n = int(proposals)
@@ -77,13 +80,14 @@ class GlobalTrackTracker(Tracker):
     on a loaded machine 1 thread can be much faster than several, whose OpenMP workers wait for each other),
     ``proposals`` (how many QG-RPN proposals QG-RCNN scores per frame; default: the weights' config; the official
     code's 1000, where the box head's cost grows with the count), ``scale`` (``WxH``: the size frames are fit to
-    before the network; default: the weights' config)."""
+    before the network; default: the weights' config), ``query_flip`` (true: the query is the mean of the target's
+    RoI feature and its mirror image's, see ``ModelConfig.test_query_flip``; default: the weights' config)."""
 
     name = "globaltrack"
     is_deterministic = True
 
     def __init__(self, weights=None, config=None, device="cpu", dtype="float32", batch=8, threshold=None,
-                 source="rcnn", model=None, threads=None, proposals=None, scale=None):
+                 source="rcnn", model=None, threads=None, proposals=None, scale=None, query_flip=None):
         import torch
 
         from globaltrack.trackers.globaltrack.checkpoint import probe_checkpoint
@@ -121,7 +125,7 @@ class GlobalTrackTracker(Tracker):
         self.model = model.eval().to(self.device)
         # the tracker's own copy: the model is shared by every tracker of the process (_inference_model), so the
         # per-tracker test-time options live here and reach the model as arguments, never by changing its config
-        self.config = _with_test_options(self.model.config, proposals, scale)
+        self.config = _with_test_options(self.model.config, proposals, scale, query_flip)
         # the weights' own presence threshold (stored in their config) unless the user gives one
         self.threshold = (self._threshold_option if self._threshold_option is not None
                           else float(getattr(self.config, "presence_threshold", 0.84)))
@@ -162,20 +166,39 @@ class GlobalTrackTracker(Tracker):
     def init(self, image, box) -> None:
         import torch
 
-        from globaltrack.trackers.globaltrack.preprocess import xywh_to_xyxy
-
         box = np.asarray(box, dtype=np.float64).reshape(4)
         if not np.all(np.isfinite(box)) or box[2] <= 0 or box[3] <= 0:
             raise ValueError(f"GlobalTrack needs a non-empty initial box, got {box.tolist()}")
+        with torch.no_grad(), self._autocast():
+            query = self._embed(image, box)
+            if self.config.test_query_flip and self.config.modulate:
+                query = self._with_mirror(query, image, box)
+        self._query = query
+        self._last_box = box.copy()
+
+    def _embed(self, image, box):
+        """The query embedding of ``box`` (x, y, w, h) in ``image``."""
+        import torch
+
+        from globaltrack.trackers.globaltrack.preprocess import xywh_to_xyxy
+
         prepared, tensor = self._prepare([image])
         xyxy = xywh_to_xyxy(box) * prepared[0].scale
         xyxy[:, 0::2] = np.clip(xyxy[:, 0::2], 0, tensor.shape[3] - 1)
         xyxy[:, 1::2] = np.clip(xyxy[:, 1::2], 0, tensor.shape[2] - 1)
-        with torch.no_grad(), self._autocast():
-            features = self.model.extract_features(tensor)
-            boxes = torch.as_tensor(xyxy, dtype=torch.float32, device=self.device)
-            self._query = self.model.embed_query(features, boxes)
-        self._last_box = box.copy()
+        boxes = torch.as_tensor(xyxy, dtype=torch.float32, device=self.device)
+        return self.model.embed_query(self.model.extract_features(tensor), boxes)
+
+    def _with_mirror(self, query, image, box):
+        """The query embedded from the mean of its RoI feature and that of the target in the mirrored frame
+        (``query_flip``). The mirror's 7x7 feature is kept as pooled (not flipped back): averaging a target with
+        its own mirror image gives a template for both facings, as the training's independent query and search
+        flips demand. Both modulators are linear in the RoI feature, so their kernels follow from the mean."""
+        from globaltrack.trackers.globaltrack.model import QueryEmbedding
+
+        mirrored_box = np.array([image.shape[1] - box[0] - box[2], box[1], box[2], box[3]])
+        z = (query.z_roi + self._embed(np.ascontiguousarray(image[:, ::-1]), mirrored_box).z_roi) / 2
+        return QueryEmbedding(z, self.model.rpn_modulator.kernels(z), self.model.rcnn_modulator.query(z))
 
     def _prediction(self, det) -> Prediction:
         from globaltrack.trackers.globaltrack.preprocess import xyxy_to_xywh
