@@ -225,3 +225,5 @@ def test_query_flip_averages_the_query_with_its_mirror_image(tiny_weights, frame
     store_config(stored, test_query_flip=True)
     assert create_tracker("globaltrack", weights=str(stored)).config.test_query_flip is True
     assert create_tracker("globaltrack", weights=str(stored), query_flip="false").config.test_query_flip is False
+    with pytest.raises(UserError, match="query_flip"):
+        create_tracker("globaltrack", weights=str(tiny_weights), query_flip="mirror")

@@ -4,8 +4,8 @@ Why: eager PyTorch runs every convolution as a separate call that converts its w
 each time. A traced, frozen graph optimised for inference (``torch.jit.optimize_for_inference``) holds the weights
 prepacked and keeps the activations in oneDNN's layout from layer to layer (ReLU6 applied in place there): the
 default model's backbone + FPN took ~32 instead of ~42 ms per 512x320 frame on 2 threads, and a whole ``update``
-~9% less (the two alternated in one process, six rounds of 20 frames), the same features to float rounding (max
-difference ~1e-4). The graph is shape-generic (traced once, checked on other sizes in the tests).
+ran ~9% more frames/s (the two alternated in one process, six rounds of 20 frames); the same features to float
+rounding (max difference ~1e-4). The graph is shape-generic (traced once, checked on other sizes in the tests).
 
 Used only where it is the same computation: CPU, no autograd, no autocast, eval mode; anything else (training, a
 ``dtype=bfloat16`` tracker, CUDA) runs the eager module it wraps. ``torch.jit`` is deprecated in recent PyTorch;

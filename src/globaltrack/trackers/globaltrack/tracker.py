@@ -32,10 +32,9 @@ def _inference_model(path: str, mtime_ns: int, size: int, config: str | None, de
     import torch
 
     from globaltrack.trackers.globaltrack.checkpoint import load_model
-
-    model = load_model(path, config)
     from globaltrack.trackers.globaltrack.traced_backbone import trace_backbone
 
+    model = load_model(path, config)
     if hasattr(model.backbone, "fuse_for_inference"):  # our own copy: fold frozen BatchNorms (speed)
         model.backbone.fuse_for_inference()
     model = model.eval().to(torch.device(device))
@@ -49,7 +48,10 @@ def _with_test_options(config, proposals, scale, query_flip=None):
     import dataclasses
 
     if query_flip is not None:
-        config = dataclasses.replace(config, test_query_flip=_parse_bool(query_flip))
+        flag = str(query_flip).strip().lower()
+        if flag not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+            raise UserError(f"GlobalTrack option query_flip must be 1 or 0 (true/false), not '{query_flip}'")
+        config = dataclasses.replace(config, test_query_flip=_parse_bool(flag))
     if proposals is not None:
         try:
             n = int(proposals)
