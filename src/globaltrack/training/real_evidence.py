@@ -37,7 +37,8 @@ def compute(weights, data_root="../shared/data/train", max_queries: int = 3, thr
            "test_settings": {"test_proposals": asdict(tracker.config.test_proposals),
                              "test_image_scale": (None if tracker.config.test_image_scale is None
                                                   else list(tracker.config.test_image_scale)),
-                             "test_query_flip": bool(tracker.config.test_query_flip)},
+                             "test_query_flip": bool(tracker.config.test_query_flip),
+                             "test_query_zooms": list(tracker.config.test_query_zooms)},
            "QG-RPN": image_recall(tracker, pairs, "rpn"), "QG-RCNN": image_recall(tracker, pairs, "rcnn")}
     present, absent = presence_scores(tracker, pairs)
     t, acc = choose_threshold(present, absent)
@@ -125,7 +126,7 @@ def main(argv=None) -> int:
     ap.add_argument("--store-options", action="store_true",
                     help="write the --opt test-time settings into WEIGHTS (its tracker's defaults from then on)")
     ap.add_argument("--opt", action="append", default=[], metavar="KEY=VALUE",
-                    help="a GlobalTrack test-time option (proposals=N, scale=WxH, query_flip=1)")
+                    help="a GlobalTrack test-time option (proposals=N, scale=WxH, query_flip=1, query_zooms=0.8,1,1.25)")
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
     bad = [o for o in args.opt if "=" not in o]

@@ -227,3 +227,48 @@ def test_query_flip_averages_the_query_with_its_mirror_image(tiny_weights, frame
     assert create_tracker("globaltrack", weights=str(stored), query_flip="false").config.test_query_flip is False
     with pytest.raises(UserError, match="query_flip"):
         create_tracker("globaltrack", weights=str(tiny_weights), query_flip="mirror")
+
+
+def test_a_zoomed_query_view_keeps_the_target_centred_and_scaled():
+    from globaltrack.trackers.globaltrack.tracker import _zoom
+
+    frame = np.zeros((200, 300, 3), dtype=np.uint8)
+    frame[80:120, 100:160] = [250, 30, 30]  # the target: x 100..159, y 80..119
+    box = np.array([100.0, 80.0, 60.0, 40.0])
+    same, same_box = _zoom(frame, box, 1.0)
+    assert same is frame and np.array_equal(same_box, box)
+    for factor in (0.5, 1.25, 2.0):
+        zoomed, zbox = _zoom(frame, box, factor)
+        assert zoomed.shape == frame.shape
+        np.testing.assert_allclose(zbox[:2] + zbox[2:] / 2, box[:2] + box[2:] / 2)  # centre kept
+        np.testing.assert_allclose(zbox[2:], box[2:] * factor)
+        x, y, w, h = zbox
+        inner = zoomed[int(y + 0.2 * h):int(y + 0.8 * h), int(x + 0.2 * w):int(x + 0.8 * w)]
+        assert (inner[..., 0] > 200).all()  # the target fills its box
+    small, _ = _zoom(frame, box, 0.5)
+    assert tuple(small[0, 0]) == (124, 116, 104)  # outside the frame: the mean colour (zero after normalising)
+
+
+def test_query_zooms_average_the_query_over_zoomed_views(tiny_weights, frames, tmp_path):
+    from globaltrack.trackers.globaltrack.tracker import _mirror, _zoom
+
+    frame, box = frames[0], np.array([80.0, 60.0, 60.0, 40.0])
+    plain = create_tracker("globaltrack", weights=str(tiny_weights))
+    assert plain.config.test_query_zooms == (1.0,)
+    with torch.no_grad():
+        views = [_zoom(frame, box, f) for f in (0.8, 1.0, 1.25)]
+        z = sum(plain._embed(im, b).z_roi for im, b in views) / 3
+        views += [_mirror(im, b) for im, b in views]
+        z_both = sum(plain._embed(im, b).z_roi for im, b in views) / 6
+    zoomed = create_tracker("globaltrack", weights=str(tiny_weights), query_zooms="0.8,1,1.25")
+    zoomed.init(frame, box)
+    torch.testing.assert_close(zoomed._query.z_roi, z, rtol=1e-4, atol=1e-5)
+    with torch.no_grad():
+        torch.testing.assert_close(zoomed._query.rcnn_query, zoomed.model.rcnn_modulator.query(z))
+    both = create_tracker("globaltrack", weights=str(tiny_weights), query_zooms="0.8,1,1.25", query_flip="1")
+    both.init(frame, box)
+    torch.testing.assert_close(both._query.z_roi, z_both, rtol=1e-4, atol=1e-5)
+    assert np.isfinite(both.update(frames[1]).box).all()
+    for bad in ("", "big", "0.1,1", "1,9"):
+        with pytest.raises(UserError, match="query_zooms"):
+            create_tracker("globaltrack", weights=str(tiny_weights), query_zooms=bad)

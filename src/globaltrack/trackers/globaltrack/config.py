@@ -83,6 +83,10 @@ class ModelConfig:
     # image (the target in the horizontally flipped frame), a template for both facings; computed once in ``init``,
     # so it costs nothing per frame (the tracker's ``query_flip`` option; False: the official query)
     test_query_flip: bool = False
+    # not official: the query is also the mean over these zooms of the first frame about the target (1.25: the
+    # target 1.25x larger in the network input, the frame cropped around it; 0.8: smaller, mean-grey around it),
+    # a template for several sizes; computed once in ``init`` (the tracker's ``query_zooms`` option)
+    test_query_zooms: tuple[float, ...] = (1.0,)
     # the tracker's default presence threshold on the top-1 QG-RCNN score (0.84: the paper's OxUvA setting; a trained
     # model may store its own, chosen on training-side data: training/presence.py)
     presence_threshold: float = 0.84

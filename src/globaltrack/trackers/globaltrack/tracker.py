@@ -42,11 +42,20 @@ def _inference_model(path: str, mtime_ns: int, size: int, config: str | None, de
     return model
 
 
-def _with_test_options(config, proposals, scale, query_flip=None):
-    """``config`` with the tracker's ``proposals`` (a count), ``scale`` (``WxH`` or a pair) and ``query_flip``
-    (a boolean) options applied."""
+def _with_test_options(config, proposals, scale, query_flip=None, query_zooms=None):
+    """``config`` with the tracker's ``proposals`` (a count), ``scale`` (``WxH`` or a pair), ``query_flip`` (a
+    boolean) and ``query_zooms`` (comma-separated factors) options applied."""
     import dataclasses
 
+    if query_zooms is not None:
+        try:
+            zooms = tuple(float(v) for v in str(query_zooms).replace(";", ",").split(",") if v.strip())
+        except ValueError:
+            zooms = ()
+        if not zooms or not all(0.25 <= z <= 4 for z in zooms):
+            raise UserError(f"GlobalTrack option query_zooms must be factors in 0.25..4 separated by commas (e.g. "
+                            f"0.8,1,1.25), not '{query_zooms}'")
+        config = dataclasses.replace(config, test_query_zooms=zooms)
     if query_flip is not None:
         flag = str(query_flip).strip().lower()
         if flag not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
@@ -73,6 +82,32 @@ def _with_test_options(config, proposals, scale, query_flip=None):
     return config
 
 
+def _mirror(image, box):
+    """The horizontally flipped frame and the box in it (``query_flip``). The mirror's RoI feature enters the mean
+    as pooled (not flipped back): a target averaged with its own mirror image is a template for both facings, as
+    the training's independent query and search flips demand."""
+    return np.ascontiguousarray(image[:, ::-1]), np.array([image.shape[1] - box[0] - box[2], box[1], box[2], box[3]])
+
+
+def _zoom(image, box, factor: float):
+    """The frame zoomed by ``factor`` about the target's centre, same size (cropped, or mean-grey around it), and
+    the box in it (``query_zooms``); factor 1 is the frame itself."""
+    if factor == 1.0:
+        return image, box
+    import cv2
+
+    from globaltrack.trackers.globaltrack.preprocess import MEAN
+
+    cx, cy = box[0] + box[2] / 2, box[1] + box[3] / 2
+    # x' = factor * (x - x0) with x0 = cx * (1 - 1/factor): the centre stays where it is
+    x0, y0 = cx * (1 - 1 / factor), cy * (1 - 1 / factor)
+    warp = np.array([[factor, 0, -x0 * factor], [0, factor, -y0 * factor]], dtype=np.float64)
+    h, w = image.shape[:2]
+    zoomed = cv2.warpAffine(image, warp, (w, h), flags=cv2.INTER_LINEAR,
+                            borderValue=tuple(int(round(m)) for m in MEAN))
+    return zoomed, np.array([(box[0] - x0) * factor, (box[1] - y0) * factor, box[2] * factor, box[3] * factor])
+
+
 class GlobalTrackTracker(Tracker):
     """Options (strings from the CLI are accepted): ``weights`` (path, our or the official format), ``config``
     (``tiny`` | ``r50_fpn``; default: the one stored in / inferred from the weights), ``device`` (cpu | cuda),
@@ -83,13 +118,16 @@ class GlobalTrackTracker(Tracker):
     ``proposals`` (how many QG-RPN proposals QG-RCNN scores per frame; default: the weights' config; the official
     code's 1000, where the box head's cost grows with the count), ``scale`` (``WxH``: the size frames are fit to
     before the network; default: the weights' config), ``query_flip`` (true: the query is the mean of the target's
-    RoI feature and its mirror image's, see ``ModelConfig.test_query_flip``; default: the weights' config)."""
+    RoI feature and its mirror image's, see ``ModelConfig.test_query_flip``), ``query_zooms`` (``0.8,1,1.25``: the
+    query is also the mean over these zooms of the first frame about the target, ``ModelConfig.test_query_zooms``);
+    both default to the weights' config."""
 
     name = "globaltrack"
     is_deterministic = True
 
     def __init__(self, weights=None, config=None, device="cpu", dtype="float32", batch=8, threshold=None,
-                 source="rcnn", model=None, threads=None, proposals=None, scale=None, query_flip=None):
+                 source="rcnn", model=None, threads=None, proposals=None, scale=None, query_flip=None,
+                 query_zooms=None):
         import torch
 
         from globaltrack.trackers.globaltrack.checkpoint import probe_checkpoint
@@ -127,7 +165,7 @@ class GlobalTrackTracker(Tracker):
         self.model = model.eval().to(self.device)
         # the tracker's own copy: the model is shared by every tracker of the process (_inference_model), so the
         # per-tracker test-time options live here and reach the model as arguments, never by changing its config
-        self.config = _with_test_options(self.model.config, proposals, scale, query_flip)
+        self.config = _with_test_options(self.model.config, proposals, scale, query_flip, query_zooms)
         # the weights' own presence threshold (stored in their config) unless the user gives one
         self.threshold = (self._threshold_option if self._threshold_option is not None
                           else float(getattr(self.config, "presence_threshold", 0.84)))
@@ -168,13 +206,24 @@ class GlobalTrackTracker(Tracker):
     def init(self, image, box) -> None:
         import torch
 
+        from globaltrack.trackers.globaltrack.model import QueryEmbedding
+
         box = np.asarray(box, dtype=np.float64).reshape(4)
         if not np.all(np.isfinite(box)) or box[2] <= 0 or box[3] <= 0:
             raise ValueError(f"GlobalTrack needs a non-empty initial box, got {box.tolist()}")
+        views = [(image, box)]  # the official query: the target in the first frame
+        if self.config.modulate:
+            views = [_zoom(image, box, z) for z in self.config.test_query_zooms]
+            if self.config.test_query_flip:
+                views += [_mirror(im, b) for im, b in views]
         with torch.no_grad(), self._autocast():
-            query = self._embed(image, box)
-            if self.config.test_query_flip and self.config.modulate:
-                query = self._with_mirror(query, image, box)
+            if len(views) == 1:
+                query = self._embed(*views[0])
+            else:
+                # the mean RoI feature over the query's views; both modulators are linear in it, so their kernels
+                # follow from the mean
+                z = sum(self._embed(im, b).z_roi for im, b in views) / len(views)
+                query = QueryEmbedding(z, self.model.rpn_modulator.kernels(z), self.model.rcnn_modulator.query(z))
         self._query = query
         self._last_box = box.copy()
 
@@ -190,17 +239,6 @@ class GlobalTrackTracker(Tracker):
         xyxy[:, 1::2] = np.clip(xyxy[:, 1::2], 0, tensor.shape[2] - 1)
         boxes = torch.as_tensor(xyxy, dtype=torch.float32, device=self.device)
         return self.model.embed_query(self.model.extract_features(tensor), boxes)
-
-    def _with_mirror(self, query, image, box):
-        """The query embedded from the mean of its RoI feature and that of the target in the mirrored frame
-        (``query_flip``). The mirror's 7x7 feature is kept as pooled (not flipped back): averaging a target with
-        its own mirror image gives a template for both facings, as the training's independent query and search
-        flips demand. Both modulators are linear in the RoI feature, so their kernels follow from the mean."""
-        from globaltrack.trackers.globaltrack.model import QueryEmbedding
-
-        mirrored_box = np.array([image.shape[1] - box[0] - box[2], box[1], box[2], box[3]])
-        z = (query.z_roi + self._embed(np.ascontiguousarray(image[:, ::-1]), mirrored_box).z_roi) / 2
-        return QueryEmbedding(z, self.model.rpn_modulator.kernels(z), self.model.rcnn_modulator.query(z))
 
     def _prediction(self, det) -> Prediction:
         from globaltrack.trackers.globaltrack.preprocess import xyxy_to_xywh
