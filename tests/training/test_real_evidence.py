@@ -32,20 +32,21 @@ def test_store_options_writes_the_measured_settings(tmp_path, val_set):
     save_checkpoint(GlobalTrackModel("tiny"), weights)
     before = safe_load(weights)
     real_evidence.main([str(weights), "--data-root", str(val_set), "--opt", "proposals=20", "--opt",
-                        "scale=200x160", "--store-threshold", "--store-options", "--out", str(tmp_path / "e.json")])
+                        "scale=200x160", "--opt", "query_flip=1", "--opt", "query_zooms=0.8,1",
+                        "--store-threshold", "--store-options", "--out", str(tmp_path / "e.json")])
     after = safe_load(weights)
     assert after["config"]["test_proposals"]["max_num"] == 20
     assert list(after["config"]["test_image_scale"]) == [200, 160]
+    assert after["config"]["test_query_flip"] is True and list(after["config"]["test_query_zooms"]) == [0.8, 1.0]
     assert 0.0 <= after["config"]["presence_threshold"] <= 1.0
-    assert {k: v for k, v in after["config"].items()
-            if k not in ("test_proposals", "test_image_scale", "presence_threshold")} == \
-        {k: v for k, v in before["config"].items()
-         if k not in ("test_proposals", "test_image_scale", "presence_threshold")}
+    measured = ("test_proposals", "test_image_scale", "presence_threshold", "test_query_flip", "test_query_zooms")
+    assert {k: v for k, v in after["config"].items() if k not in measured} == \
+        {k: v for k, v in before["config"].items() if k not in measured}
     for k, v in before["state_dict"].items():
         assert torch.equal(v, after["state_dict"][k]), k
     tracker = GlobalTrackTracker(weights=str(weights))  # the stored settings are the tracker's defaults now
     assert tracker.config.test_proposals.max_num == 20 and tracker.config.test_image_scale == (200, 160)
-
+    assert tracker.config.test_query_flip is True and tracker.config.test_query_zooms == (0.8, 1.0)
 
 def test_bad_opt_is_refused(tmp_path):
     with pytest.raises(SystemExit):
