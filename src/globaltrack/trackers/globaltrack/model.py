@@ -206,11 +206,19 @@ class GlobalTrackModel(nn.Module):
     def embed_query(self, features: list[torch.Tensor], boxes: torch.Tensor,
                     batch_index: torch.Tensor | None = None) -> QueryEmbedding:
         """Query RoI features at (Q, 4) inclusive boxes (from image ``batch_index[q]``) and the modulator kernels."""
+        return self.embed_query_roi(self.query_roi(features, boxes, batch_index))
+
+    def query_roi(self, features: list[torch.Tensor], boxes: torch.Tensor,
+                  batch_index: torch.Tensor | None = None) -> torch.Tensor:
+        """The (Q, C, 7, 7) RoI features of the query boxes."""
         if batch_index is None:
             batch_index = torch.zeros(boxes.shape[0], device=boxes.device)
         boxes = boxes.float()
         rois = torch.cat([batch_index.to(boxes.dtype).view(-1, 1), boxes], dim=1)
-        z_roi = self.roi_heads.box_roi_pool(features, rois)
+        return self.roi_heads.box_roi_pool(features, rois)
+
+    def embed_query_roi(self, z_roi: torch.Tensor) -> QueryEmbedding:
+        """The modulator kernels of query RoI features (any RoI feature: the tracker may pass a mean of several)."""
         if not self.config.modulate:
             return QueryEmbedding(z_roi, None, None)
         return QueryEmbedding(z_roi, self.rpn_modulator.kernels(z_roi), self.rcnn_modulator.query(z_roi))

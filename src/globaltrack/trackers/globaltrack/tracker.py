@@ -206,8 +206,6 @@ class GlobalTrackTracker(Tracker):
     def init(self, image, box) -> None:
         import torch
 
-        from globaltrack.trackers.globaltrack.model import QueryEmbedding
-
         box = np.asarray(box, dtype=np.float64).reshape(4)
         if not np.all(np.isfinite(box)) or box[2] <= 0 or box[3] <= 0:
             raise ValueError(f"GlobalTrack needs a non-empty initial box, got {box.tolist()}")
@@ -217,18 +215,14 @@ class GlobalTrackTracker(Tracker):
             if self.config.test_query_flip:
                 views += [_mirror(im, b) for im, b in views]
         with torch.no_grad(), self._autocast():
-            if len(views) == 1:
-                query = self._embed(*views[0])
-            else:
-                # the mean RoI feature over the query's views; both modulators are linear in it, so their kernels
-                # follow from the mean
-                z = sum(self._embed(im, b).z_roi for im, b in views) / len(views)
-                query = QueryEmbedding(z, self.model.rpn_modulator.kernels(z), self.model.rcnn_modulator.query(z))
-        self._query = query
+            # the mean RoI feature over the query's views (the one view itself for the official query); both
+            # modulators are linear in it, so the kernels of the mean are the mean of the views' kernels
+            z = sum(self._query_roi(im, b) for im, b in views) / len(views)
+            self._query = self.model.embed_query_roi(z)
         self._last_box = box.copy()
 
-    def _embed(self, image, box):
-        """The query embedding of ``box`` (x, y, w, h) in ``image``."""
+    def _query_roi(self, image, box):
+        """The query RoI feature of ``box`` (x, y, w, h) in ``image``."""
         import torch
 
         from globaltrack.trackers.globaltrack.preprocess import xywh_to_xyxy
@@ -238,7 +232,7 @@ class GlobalTrackTracker(Tracker):
         xyxy[:, 0::2] = np.clip(xyxy[:, 0::2], 0, tensor.shape[3] - 1)
         xyxy[:, 1::2] = np.clip(xyxy[:, 1::2], 0, tensor.shape[2] - 1)
         boxes = torch.as_tensor(xyxy, dtype=torch.float32, device=self.device)
-        return self.model.embed_query(self.model.extract_features(tensor), boxes)
+        return self.model.query_roi(self.model.extract_features(tensor), boxes)
 
     def _prediction(self, det) -> Prediction:
         from globaltrack.trackers.globaltrack.preprocess import xyxy_to_xywh
