@@ -78,6 +78,21 @@ def test_update_and_track_batch_agree_and_are_deterministic(tiny_weights, frames
     assert np.array_equal(again.update(frames[1]).box, singles[0].box)
 
 
+def test_the_tracker_scores_with_the_folded_query_and_gets_the_modules_results(tiny_weights, frames):
+    import dataclasses
+
+    folded = create_tracker("globaltrack", weights=str(tiny_weights))
+    folded.init(frames[0], [80, 60, 60, 40])
+    assert folded._query.rcnn_folded is not None
+    modules = create_tracker("globaltrack", weights=str(tiny_weights))
+    modules.init(frames[0], [80, 60, 60, 40])
+    modules._query = dataclasses.replace(modules._query, rcnn_folded=None)  # the unfolded QG-RCNN
+    for frame in frames[1:]:
+        (a_boxes, a_scores), (b_boxes, b_scores) = folded.candidates(frame, 20), modules.candidates(frame, 20)
+        np.testing.assert_allclose(a_boxes, b_boxes, atol=1e-3)
+        np.testing.assert_allclose(a_scores, b_scores, atol=1e-5)
+
+
 def test_presence_threshold_and_candidates(tiny_weights, frames):
     t = create_tracker("globaltrack", weights=str(tiny_weights), threshold="0")
     t.init(frames[0], [80, 60, 60, 40])

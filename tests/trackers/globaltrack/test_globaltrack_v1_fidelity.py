@@ -90,3 +90,10 @@ def test_many_sub_pixel_rois_on_a_full_size_map_are_pooled_in_place():
     for k in (0, 151, 299):
         ref = reference_roi_align_v1(feat[int(rois[k, 0])].numpy(), rois[k, 1:].tolist())
         np.testing.assert_allclose(out[k].numpy(), ref, atol=1e-4)
+
+
+def test_the_normalisation_lookup_equals_the_float64_pass_on_a_photograph_sized_frame():
+    from globaltrack.trackers.globaltrack.preprocess import normalize_image, normalized_chw
+
+    image = np.random.default_rng(0).integers(0, 256, (37, 53, 3), dtype=np.uint8)
+    np.testing.assert_array_equal(normalized_chw(image), normalize_image(image).transpose(2, 0, 1))

@@ -150,3 +150,31 @@ def test_an_other_instance_overlapping_the_query_s_own_box_is_not_made_a_negativ
     others = torch.tensor([[12.0, 12.0, 92.0, 112.0], [200.0, 60.0, 290.0, 200.0]])
     kept = heads.distractor_rois(own, others)
     assert len(kept) >= 1 and not (kept == others[0]).all(1).any() and (kept == others[1]).all(1).any()
+
+
+@pytest.mark.parametrize("widths", [{}, {"fpn_channels": 96, "representation_size": 512}])  # tiny, lite0_fpn's
+def test_the_folded_query_gives_the_unfolded_qg_rcnn_logits(widths):
+    # fc6(flatten(proj_out(proj_x(x) * proj_z(z)))) folded into one matrix per query (fold_query) against the
+    # modules themselves, with random (not zero-initialised) biases so that every bias term is exercised
+    torch.manual_seed(0)
+    model = GlobalTrackModel("tiny", **widths).eval()
+    for module in (model.rcnn_modulator.proj_x, model.rcnn_modulator.proj_z, model.rcnn_modulator.proj_out):
+        torch.nn.init.normal_(module.weight, 0, 0.05)
+        torch.nn.init.normal_(module.bias, 0, 0.5)
+    for layer in (model.roi_heads.box_predictor.cls_score, model.roi_heads.box_predictor.bbox_pred):
+        torch.nn.init.normal_(layer.weight, 0, 0.1)
+    channels = model.config.fpn_channels
+    features = [torch.randn(2, channels, 160 // s, 192 // s) for s in model.config.roi_strides]
+    rois = torch.tensor([[0, 3.0, 4, 60, 50], [1, 10, 12, 150, 140], [0, 0, 0, 30, 20], [1, 5, 5, 9, 9]])
+    z_roi = torch.randn(1, channels, 7, 7)
+    with torch.no_grad():
+        query = model.embed_query_roi(z_roi, fold=True)
+        assert query.rcnn_folded.weight.shape == (model.config.representation_size, channels * 49)
+        expected = model.rcnn_forward(features, rois, query.rcnn_query)
+        folded = model.rcnn_forward(features, rois, query.rcnn_folded)
+    for e, f in zip(expected, folded):
+        assert e.abs().max() > 0.1  # logits that would show a wrong fold
+        torch.testing.assert_close(f, e, rtol=1e-4, atol=1e-4)
+    assert model.embed_query_roi(z_roi).rcnn_folded is None  # training and evaluation code get the modules' path
+    with pytest.raises(ValueError, match="one query"):
+        model.roi_heads.fold_query(torch.randn(2, channels, 7, 7), model.rcnn_modulator)

@@ -18,6 +18,8 @@ query, modulator)``. With no query (``modulate=False``) both are the plain Faste
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -173,6 +175,15 @@ class QueryGuidedRPN(nn.Module):
         return torch.stack(cls_losses), torch.stack(reg_losses)
 
 
+@dataclass
+class FoldedQuery:
+    """One query's QG-RCNN modulation folded into the box head's fc6 (``QueryGuidedRoIHeads.fold_query``): the
+    first box-head layer is then ``relu(weight @ flatten(x_roi) + bias)``."""
+
+    weight: torch.Tensor
+    bias: torch.Tensor
+
+
 class QueryGuidedRoIHeads(nn.Module):
     """QG-RCNN (spec 1.7-1.12, 2.5): v1 RoIAlign of the proposals on the raw search FPN, the query modulation, the
     2-fc box head and 2-class predictor (torchvision ``TwoMLPHead`` / ``FastRCNNPredictor``, state-dict
@@ -197,13 +208,41 @@ class QueryGuidedRoIHeads(nn.Module):
         return multilevel_roi_align(features[: len(c.roi_strides)], rois, c.roi_size, c.roi_strides,
                                     c.roi_sampling_ratio, c.finest_scale)
 
-    def forward(self, features, rois, query: torch.Tensor | None = None, modulator=None):
+    def forward(self, features, rois, query: torch.Tensor | FoldedQuery | None = None, modulator=None):
         """(R, 5) RoIs -> class logits (R, 2) and deltas (R, 8); ``query`` is ``proj_z(z_roi)`` broadcastable to
-        (R, C, 7, 7) (QG-RCNN), or None for the plain box head."""
+        (R, C, 7, 7) (QG-RCNN), a ``FoldedQuery`` of one query (the same computation, ``fold_query``), or None for
+        the plain box head."""
         x = self.box_roi_pool(features, rois)
+        if isinstance(query, FoldedQuery):
+            x = F.relu(F.linear(x.flatten(1), query.weight, query.bias))
+            return self.box_predictor(F.relu(self.box_head.fc7(x)))
         if query is not None:
             x = modulator(x, query)
         return self.box_predictor(self.box_head(x))
+
+    def fold_query(self, query: torch.Tensor, modulator) -> FoldedQuery:
+        """QG-RCNN's modulation and the box head's first layer, for one query, as one linear map of the RoI feature.
+
+        Why: ``fc6(flatten(proj_out(proj_x(x) * z)))`` is linear in the RoI feature ``x`` (no activation until after
+        fc6; the product is element-wise by the fixed query ``z = proj_z(z_roi)``), so for a tracked sequence it is
+        a single (representation, C*k*k) matrix: the 3x3 ``proj_x`` over 150 RoIs cost more than fc6 itself. Here
+        fc6's weight is carried back through ``proj_out`` (a 1x1 conv: a channel mix), the product (a scaling by
+        ``z``) and ``proj_x`` (a 3x3 conv, padding 1: its adjoint is the transposed conv); the biases collect into
+        one. Folded in float64, then cast: the same logits as the unfolded path to float32 rounding (a test checks).
+        """
+        if query.shape[0] != 1:
+            raise ValueError(f"fold_query folds one query, got {query.shape[0]}")
+        fc6 = self.box_head.fc6
+        c, k = query.shape[1], query.shape[-1]
+        w6 = fc6.weight.double().view(-1, c, k * k)  # (D, C, k*k): fc6 reads the (C, k, k) map flattened
+        w_out, b_out = modulator.proj_out.weight.double()[:, :, 0, 0], modulator.proj_out.bias.double()
+        w_x, b_x = modulator.proj_x.weight.double(), modulator.proj_x.bias.double()
+        back_out = torch.einsum("dop,oc->dcp", w6, w_out)  # fc6 o proj_out, on u = proj_x(x) * z
+        bias = fc6.bias.double() + torch.einsum("dop,o->d", w6, b_out)
+        back_z = back_out * query.double().view(1, c, k * k)  # ... o (times z), on proj_x(x)
+        bias = bias + torch.einsum("dcp,c->d", back_z, b_x)
+        weight = F.conv_transpose2d(back_z.view(-1, c, k, k), w_x, padding=w_x.shape[-1] // 2)  # ... o proj_x
+        return FoldedQuery(weight.flatten(1).to(fc6.weight.dtype), bias.to(fc6.bias.dtype))
 
     def postprocess(self, cls_logits, box_deltas, proposals, image_sizes, scales):
         """``simple_test_bboxes`` (spec 1.12): softmax, class-1 deltas decoded and clipped, divided by the scale,
@@ -285,4 +324,4 @@ class QueryGuidedRoIHeads(nn.Module):
         return per_query_mean(ce), per_query_mean(reg), per_query_mean(correct)
 
 
-__all__ = ["QueryGuidedRPN", "QueryGuidedRoIHeads", "V1BoxCoder", "V1Matcher", "sample", "sampling_labels"]
+__all__ = ["FoldedQuery", "QueryGuidedRPN", "QueryGuidedRoIHeads", "V1BoxCoder", "V1Matcher", "sample", "sampling_labels"]

@@ -36,7 +36,7 @@ from torchvision.ops.feature_pyramid_network import LastLevelMaxPool
 
 from globaltrack.trackers.globaltrack.anchors import AnchorGenerator
 from globaltrack.trackers.globaltrack.config import ModelConfig, ProposalConfig, get_config
-from globaltrack.trackers.globaltrack.heads import QueryGuidedRoIHeads, QueryGuidedRPN
+from globaltrack.trackers.globaltrack.heads import FoldedQuery, QueryGuidedRoIHeads, QueryGuidedRPN
 from globaltrack.trackers.globaltrack.modulators import QueryGuidedRCNNModulator, QueryGuidedRPNModulator
 
 
@@ -97,11 +97,13 @@ def build_backbone(cfg: ModelConfig) -> BackboneWithFPN:
 @dataclass
 class QueryEmbedding:
     """What tracking needs of the query, computed once at ``init``: its 7x7 RoI feature, the 5 QG-RPN kernels
-    ((Q, C, 1, 1) each) and the QG-RCNN ``proj_z(z_roi)`` (Q, C, 7, 7). Kernels are None for modulate=False."""
+    ((Q, C, 1, 1) each) and the QG-RCNN ``proj_z(z_roi)`` (Q, C, 7, 7). Kernels are None for modulate=False.
+    ``rcnn_folded``: for inference, QG-RCNN's modulation folded into fc6 (``QueryGuidedRoIHeads.fold_query``)."""
 
     z_roi: torch.Tensor
     rpn_kernels: list[torch.Tensor] | None
     rcnn_query: torch.Tensor | None
+    rcnn_folded: FoldedQuery | None = None
 
 
 @dataclass
@@ -217,11 +219,15 @@ class GlobalTrackModel(nn.Module):
         rois = torch.cat([batch_index.to(boxes.dtype).view(-1, 1), boxes], dim=1)
         return self.roi_heads.box_roi_pool(features, rois)
 
-    def embed_query_roi(self, z_roi: torch.Tensor) -> QueryEmbedding:
-        """The modulator kernels of query RoI features (any RoI feature: the tracker may pass a mean of several)."""
+    def embed_query_roi(self, z_roi: torch.Tensor, fold: bool = False) -> QueryEmbedding:
+        """The modulator kernels of query RoI features (any RoI feature: the tracker may pass a mean of several).
+        ``fold``: also fold QG-RCNN's modulation into the box head for ``detect`` (one query; inference only: the
+        folded weights do not follow later changes to the model's parameters)."""
         if not self.config.modulate:
             return QueryEmbedding(z_roi, None, None)
-        return QueryEmbedding(z_roi, self.rpn_modulator.kernels(z_roi), self.rcnn_modulator.query(z_roi))
+        rcnn_query = self.rcnn_modulator.query(z_roi)
+        folded = self.roi_heads.fold_query(rcnn_query, self.rcnn_modulator) if fold else None
+        return QueryEmbedding(z_roi, self.rpn_modulator.kernels(z_roi), rcnn_query, folded)
 
     def rpn_forward(self, features: list[torch.Tensor], kernels: list[torch.Tensor] | None):
         """Objectness logits [(N, A, H, W)] and deltas [(N, 4A, H, W)] per level; modulated when kernels are given."""
@@ -231,7 +237,7 @@ class GlobalTrackModel(nn.Module):
         """The RPN's proposals per image (``QueryGuidedRPN.propose``)."""
         return self.rpn.propose(objectness, deltas, image_sizes, proposal_cfg)
 
-    def rcnn_forward(self, features, rois, rcnn_query: torch.Tensor | None):
+    def rcnn_forward(self, features, rois, rcnn_query: torch.Tensor | FoldedQuery | None):
         """(R, 5) RoIs on the raw search FPN -> class logits (R, 2) and deltas (R, 8) (``QueryGuidedRoIHeads``)."""
         return self.roi_heads(features, rois, rcnn_query, getattr(self, "rcnn_modulator", None))
 
@@ -257,8 +263,8 @@ class GlobalTrackModel(nn.Module):
             raise ValueError(f"source must be 'rcnn' or 'rpn', not {source!r}")
         rois = torch.cat([torch.cat([b.new_full((b.shape[0], 1), float(i)), b], 1)
                           for i, (b, _) in enumerate(proposals)])
-        cls_logits, box_deltas = self.rcnn_forward(features, rois.float(),
-                                                   query.rcnn_query if query is not None else None)
+        rcnn_query = None if query is None else query.rcnn_folded or query.rcnn_query
+        cls_logits, box_deltas = self.rcnn_forward(features, rois.float(), rcnn_query)
         return [Detections(b, sc) for b, sc in
                 self.roi_heads.postprocess(cls_logits, box_deltas, proposals, image_sizes, scales)]
 

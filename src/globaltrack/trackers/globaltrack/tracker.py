@@ -218,7 +218,7 @@ class GlobalTrackTracker(Tracker):
             # the mean RoI feature over the query's views (the one view itself for the official query); both
             # modulators are linear in it, so the kernels of the mean are the mean of the views' kernels
             z = sum(self._query_roi(im, b) for im, b in views) / len(views)
-            self._query = self.model.embed_query_roi(z)
+            self._query = self.model.embed_query_roi(z, fold=True)  # QG-RCNN folded into fc6 (speed)
         self._last_box = box.copy()
 
     def _query_roi(self, image, box):
