@@ -97,3 +97,29 @@ def test_the_normalisation_lookup_equals_the_float64_pass_on_a_photograph_sized_
 
     image = np.random.default_rng(0).integers(0, 256, (37, 53, 3), dtype=np.uint8)
     np.testing.assert_array_equal(normalized_chw(image), normalize_image(image).transpose(2, 0, 1))
+
+
+def test_inference_roi_align_the_separable_form_equals_the_v1_kernel():
+    # under no_grad roi_align_v1 pools with two matrix products per RoI (ops._roi_align_separable); against the
+    # independent v1 transcription: random RoIs of every size, partly or wholly outside the map, sub-pixel ones,
+    # a zero-area one, two images, and slivers longer than the separable window (left to torchvision)
+    from globaltrack.trackers.globaltrack.ops import _roi_align_separable
+
+    rng = np.random.default_rng(7)
+    feat = rng.standard_normal((2, 5, 20, 40)).astype(np.float32)
+    boxes = [[float(x), float(y), float(x + w), float(y + h)] for x, y, w, h in zip(
+        rng.uniform(-40, 160, 40), rng.uniform(-40, 80, 40), rng.uniform(0, 70, 40), rng.uniform(0, 60, 40))]
+    boxes += [[90.0, 20.0, 90.0, 60.0], [95.0, 79.0, 95.0, 79.0], [10.0, 30.5, 50.0, 31.2], [40.0, 8.0, 39.0, 47.0],
+              [-60.0, -50.0, -20.0, -10.0], [0.0, 2.0, 159.0, 3.0], [3.5, 1.0, 150.0, 2.5]]
+    images = [k % 2 for k in range(len(boxes))]
+    rois = torch.tensor([[float(b)] + box for b, box in zip(images, boxes)])
+    with torch.no_grad():
+        ours = roi_align_v1(torch.from_numpy(feat), rois, 7, 4, 2).numpy()
+        shifted = torch.cat([rois[:, :3], rois[:, 3:] + 1.0], 1)
+        _, separable = _roi_align_separable(torch.from_numpy(feat), shifted, 7, 0.25, 2)
+    assert len(boxes) - 2 <= separable.numel() < len(boxes)  # the two long slivers took torchvision's path
+    for k, b in enumerate(images):
+        box = rois[k, 1:].tolist()  # the float32 coordinates the kernels see
+        np.testing.assert_allclose(ours[k], reference_roi_align_v1(feat[b], box), atol=1e-5, err_msg=str(box))
+    # and the training path (torchvision + the v1 transcription for sub-pixel RoIs) to float32 rounding
+    np.testing.assert_allclose(ours, roi_align_v1(torch.from_numpy(feat), rois, 7, 4, 2).detach().numpy(), atol=1e-6)

@@ -181,6 +181,70 @@ def _roi_align_v1_exact(feature: torch.Tensor, shifted: torch.Tensor, output_siz
     return acc / (sampling_ratio * sampling_ratio)
 
 
+def _sample_weights(coords: torch.Tensor, size: int):
+    """One axis of the v1 / torchvision ``bilinear_interpolate``: for (K, out, s) sample coordinates on an axis of
+    ``size`` pixels, the low and high neighbours and their weights (both 0 for a sample outside [-1, size])."""
+    outside = (coords < -1.0) | (coords > size)
+    c = coords.clamp(min=0)
+    low = c.floor().long()
+    edge = low >= size - 1
+    low = torch.where(edge, torch.full_like(low, size - 1), low)
+    c = torch.where(edge, low.to(c.dtype), c)
+    high = torch.where(edge, low, low + 1)
+    frac = c - low.to(c.dtype)
+    keep = (~outside).to(c.dtype)
+    return low, high, (1.0 - frac) * keep, frac * keep
+
+
+def _roi_align_separable(feature: torch.Tensor, shifted: torch.Tensor, output_size: int, spatial_scale: float,
+                         sampling_ratio: int, max_window: int = 24):
+    """The v1 RoIAlign (RoI sides clamped at 0, as ``_roi_align_v1_exact``) computed as two small matrix products
+    per RoI; for inference. Returns (pooled (K', C, out, out), the indices K' of the RoIs it pooled): those whose
+    window of feature pixels is at most ``max_window`` a side (the rest are left to the caller).
+
+    Why: bilinear sampling is separable. A sample is ``wy(y) * wx(x)`` times the 4 neighbours, and it is zero when
+    either coordinate leaves [-1, size], so the bin average over s x s samples is ``Ay @ F @ Ax^T`` with (out, window)
+    weight matrices per axis and F the RoI's window of the map. torchvision's CPU kernel walks every sample of every
+    channel on one thread (~8-10 ms for 150 RoIs of the default model); this is ~2-3x faster, the same values to
+    float32 rounding (a reordering of the same sums)."""
+    n, channels, height, width = feature.shape
+    k = shifted.shape[0]
+    start_w, start_h, end_w, end_h = (shifted[:, i] * spatial_scale for i in (1, 2, 3, 4))
+    bin_w = (end_w - start_w).clamp(min=0) / output_size
+    bin_h = (end_h - start_h).clamp(min=0) / output_size
+    p = torch.arange(output_size, device=shifted.device, dtype=shifted.dtype)
+    i = torch.arange(sampling_ratio, device=shifted.device, dtype=shifted.dtype) + 0.5
+    # the kernel's expressions: start + p * bin + (i + .5) * bin / s, shaped (K, out, s)
+    ys = start_h[:, None, None] + p[None, :, None] * bin_h[:, None, None] + i * bin_h[:, None, None] / sampling_ratio
+    xs = start_w[:, None, None] + p[None, :, None] * bin_w[:, None, None] + i * bin_w[:, None, None] / sampling_ratio
+    axes = [_sample_weights(ys, height), _sample_weights(xs, width)]
+    # samples grow with (p, i), so a RoI's window runs from its first low to its last high neighbour
+    origins = [low[:, 0, 0] for low, _, _, _ in axes]
+    extents = [high[:, -1, -1] - o + 1 for (_, high, _, _), o in zip(axes, origins)]
+    chosen = torch.nonzero((extents[0] <= max_window) & (extents[1] <= max_window)).flatten()
+    if chosen.numel() == 0:
+        return feature.new_zeros((0, channels, output_size, output_size)), chosen
+    mats = []
+    for (low, high, w_low, w_high), origin, extent in zip(axes, origins, extents):
+        low, high, w_low, w_high, origin = low[chosen], high[chosen], w_low[chosen], w_high[chosen], origin[chosen]
+        window = int(extent[chosen].max())
+        mat = feature.new_zeros((chosen.numel(), output_size, window))
+        index = torch.cat([low, high], 2) - origin[:, None, None]
+        mats.append(mat.scatter_add_(2, index, torch.cat([w_low, w_high], 2) / sampling_ratio))
+    (ay, ky), (ax, kx) = [(m, m.shape[2]) for m in mats]
+    m = chosen.numel()
+    rows = (origins[0][chosen, None] + torch.arange(ky, device=shifted.device)).clamp(max=height - 1)
+    # each window row is kx * C contiguous floats of the channels-last map, gathered in one index_select; a window
+    # reaching past the right edge reads the next row's pixels (or the zeros appended), all at weight 0
+    flat = torch.cat([feature.permute(0, 2, 3, 1).reshape(-1), feature.new_zeros(kx * channels)])
+    segments = flat.as_strided((n * height * width, kx * channels), (channels, 1))
+    starts = (shifted[chosen, 0].long()[:, None] * height + rows) * width + origins[1][chosen, None]
+    windows = segments.index_select(0, starts.reshape(-1)).view(m, ky, kx * channels)
+    rows_pooled = torch.bmm(ay, windows).view(m, output_size, kx, channels)  # (K', ph, x, C)
+    pooled = torch.bmm(ax, rows_pooled.transpose(1, 2).reshape(m, kx, output_size * channels))  # (K', pw, ph*C)
+    return pooled.view(m, output_size, output_size, channels).permute(0, 3, 2, 1), chosen
+
+
 def roi_align_v1(feature: torch.Tensor, rois: torch.Tensor, output_size: int, stride: int,
                  sampling_ratio: int = 2) -> torch.Tensor:
     """mmdet v1 RoIAlign of (K, 5) inclusive RoIs (batch index first) on one feature map of the given stride.
@@ -195,6 +259,23 @@ def roi_align_v1(feature: torch.Tensor, rois: torch.Tensor, output_size: int, st
     shifted = torch.cat([rois[:, :3], rois[:, 3:] + 1.0], dim=1).float()
     scale = 1.0 / stride
     feature32 = feature.float()
+    if sampling_ratio > 0 and shifted.shape[0] and not torch.is_grad_enabled():
+        # inference: the separable form for RoIs of ordinary size (all but long slivers), torchvision's for the rest
+        pooled, done = _roi_align_separable(feature32, shifted, output_size, scale, sampling_ratio)
+        if done.numel() == shifted.shape[0]:
+            return pooled.to(feature.dtype)
+        rest = torch.ones(shifted.shape[0], dtype=torch.bool, device=shifted.device)
+        rest[done] = False
+        out = feature32.new_empty((shifted.shape[0], feature.shape[1], output_size, output_size))
+        out[done] = pooled
+        out[rest] = _roi_align_reference(feature32, shifted[rest], output_size, scale, sampling_ratio)
+        return out.to(feature.dtype)
+    return _roi_align_reference(feature32, shifted, output_size, scale, sampling_ratio).to(feature.dtype)
+
+
+def _roi_align_reference(feature32: torch.Tensor, shifted: torch.Tensor, output_size: int, scale: float,
+                         sampling_ratio: int) -> torch.Tensor:
+    """torchvision's RoIAlign, with the v1 kernel transcribed for RoIs narrower or lower than one feature pixel."""
     pooled = roi_align(feature32, shifted, output_size, spatial_scale=scale, sampling_ratio=sampling_ratio,
                        aligned=False)
     if sampling_ratio > 0 and shifted.shape[0]:
@@ -205,7 +286,7 @@ def roi_align_v1(feature: torch.Tensor, rois: torch.Tensor, output_size: int, st
         for start in range(0, small.numel(), 128):  # chunks bound the memory of the gathered samples
             part = small[start:start + 128]
             pooled[part] = _roi_align_v1_exact(feature32, shifted[part], output_size, scale, sampling_ratio)
-    return pooled.to(feature.dtype)
+    return pooled
 
 
 def multilevel_roi_align(features: list[torch.Tensor], rois: torch.Tensor, output_size: int = 7,
