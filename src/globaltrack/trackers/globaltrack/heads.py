@@ -327,4 +327,5 @@ class QueryGuidedRoIHeads(nn.Module):
         return per_query_mean(ce), per_query_mean(reg), per_query_mean(correct)
 
 
-__all__ = ["FoldedQuery", "QueryGuidedRPN", "QueryGuidedRoIHeads", "V1BoxCoder", "V1Matcher", "sample", "sampling_labels"]
+__all__ = ["FoldedQuery", "QueryGuidedRPN", "QueryGuidedRoIHeads", "V1BoxCoder", "V1Matcher", "sample",
+           "sampling_labels"]

@@ -3,8 +3,10 @@
 The first frame is the query; every later frame is searched whole (resized to fit the config's image scale) and
 the top-1 QG-RCNN detection is the output: no motion model, no smoothing, no use of earlier frames. Query
 features and modulator kernels are computed once in ``init`` (the official code recomputes them every frame with
-identical results). ``present = score >= threshold`` (0.84, the paper's OxUvA setting; the code has no presence
-logic). Frames are independent given the query, so ``track_batch`` runs several in one forward pass.
+identical results), and QG-RCNN's modulation is folded into the box head's first layer there
+(``QueryGuidedRoIHeads.fold_query``: the same scores to float32 rounding, a fifth less time per frame).
+``present = score >= threshold`` (0.84, the paper's OxUvA setting; the code has no presence logic). Frames are
+independent given the query, so ``track_batch`` runs several in one forward pass.
 """
 from __future__ import annotations
 
