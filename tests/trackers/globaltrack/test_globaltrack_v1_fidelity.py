@@ -123,3 +123,15 @@ def test_inference_roi_align_the_separable_form_equals_the_v1_kernel():
         np.testing.assert_allclose(ours[k], reference_roi_align_v1(feat[b], box), atol=1e-5, err_msg=str(box))
     # and the training path (torchvision + the v1 transcription for sub-pixel RoIs) to float32 rounding
     np.testing.assert_allclose(ours, roi_align_v1(torch.from_numpy(feat), rois, 7, 4, 2).detach().numpy(), atol=1e-6)
+
+
+def test_inference_roi_align_in_chunks_of_rois_equals_the_training_path():
+    # 512 channels: the separable form pools 56 RoIs at a time (its ~64 MB bound on the gathered windows)
+    rng = np.random.default_rng(8)
+    feat = torch.from_numpy(rng.standard_normal((2, 512, 20, 24)).astype(np.float32))
+    xy = rng.uniform(-10, 90, (150, 2))
+    wh = rng.uniform(1, 60, (150, 2))
+    rois = torch.from_numpy(np.c_[rng.integers(0, 2, 150), xy, xy + wh].astype(np.float32))
+    with torch.no_grad():
+        chunked = roi_align_v1(feat, rois, 7, 4, 2)
+    np.testing.assert_allclose(chunked.numpy(), roi_align_v1(feat, rois, 7, 4, 2).detach().numpy(), atol=1e-5)

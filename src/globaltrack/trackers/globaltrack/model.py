@@ -263,7 +263,8 @@ class GlobalTrackModel(nn.Module):
             raise ValueError(f"source must be 'rcnn' or 'rpn', not {source!r}")
         rois = torch.cat([torch.cat([b.new_full((b.shape[0], 1), float(i)), b], 1)
                           for i, (b, _) in enumerate(proposals)])
-        rcnn_query = None if query is None else query.rcnn_folded or query.rcnn_query
+        rcnn_query = None if query is None else (
+            query.rcnn_folded if query.rcnn_folded is not None else query.rcnn_query)
         cls_logits, box_deltas = self.rcnn_forward(features, rois.float(), rcnn_query)
         return [Detections(b, sc) for b, sc in
                 self.roi_heads.postprocess(cls_logits, box_deltas, proposals, image_sizes, scales)]

@@ -12,6 +12,8 @@ function it reproduces and how torchvision's op is shimmed:
   OTB Couple at 1333x800; with torchvision's clamp their RoI features were off by up to 23% and their scores by up to
   0.067), so those RoIs -- and only those -- go through ``_roi_align_v1_exact``, a PyTorch transcription of the v1
   kernel.
+  On the CPU without autograd (tracking) RoIs up to 24 feature pixels a side are pooled by ``_roi_align_separable``
+  instead: the same v1 kernel (clamp to 0 included) as two small matrix products per RoI.
 - ``delta2bbox`` / ``bbox2delta``: ``mmdet/core/bbox/transforms.py``, reimplemented (torchvision's decoder clamps dw
   only from above and clips to [0, W] instead of [0, W-1]).
 - ``map_roi_levels``: ``mmdet/models/roi_extractors/single_level.py``.
@@ -224,25 +226,29 @@ def _roi_align_separable(feature: torch.Tensor, shifted: torch.Tensor, output_si
     chosen = torch.nonzero((extents[0] <= max_window) & (extents[1] <= max_window)).flatten()
     if chosen.numel() == 0:
         return feature.new_zeros((0, channels, output_size, output_size)), chosen
-    mats = []
-    for (low, high, w_low, w_high), origin, extent in zip(axes, origins, extents):
-        low, high, w_low, w_high, origin = low[chosen], high[chosen], w_low[chosen], w_high[chosen], origin[chosen]
-        window = int(extent[chosen].max())
-        mat = feature.new_zeros((chosen.numel(), output_size, window))
-        index = torch.cat([low, high], 2) - origin[:, None, None]
-        mats.append(mat.scatter_add_(2, index, torch.cat([w_low, w_high], 2) / sampling_ratio))
-    (ay, ky), (ax, kx) = [(m, m.shape[2]) for m in mats]
-    m = chosen.numel()
-    rows = (origins[0][chosen, None] + torch.arange(ky, device=shifted.device)).clamp(max=height - 1)
     # each window row is kx * C contiguous floats of the channels-last map, gathered in one index_select; a window
     # reaching past the right edge reads the next row's pixels (or the zeros appended), all at weight 0
-    flat = torch.cat([feature.permute(0, 2, 3, 1).reshape(-1), feature.new_zeros(kx * channels)])
-    segments = flat.as_strided((n * height * width, kx * channels), (channels, 1))
-    starts = (shifted[chosen, 0].long()[:, None] * height + rows) * width + origins[1][chosen, None]
-    windows = segments.index_select(0, starts.reshape(-1)).view(m, ky, kx * channels)
-    rows_pooled = torch.bmm(ay, windows).view(m, output_size, kx, channels)  # (K', ph, x, C)
-    pooled = torch.bmm(ax, rows_pooled.transpose(1, 2).reshape(m, kx, output_size * channels))  # (K', pw, ph*C)
-    return pooled.view(m, output_size, output_size, channels).permute(0, 3, 2, 1), chosen
+    flat = torch.cat([feature.permute(0, 2, 3, 1).reshape(-1), feature.new_zeros(max_window * channels)])
+    # RoIs in chunks that bound the gathered windows to ~64 MB (r50: 1000 RoIs of 256 channels)
+    chunk = max(1, (1 << 24) // (max_window * max_window * channels))
+    pooled = []
+    for part in chosen.split(chunk):
+        mats = []
+        for (low, high, w_low, w_high), origin, extent in zip(axes, origins, extents):
+            low, high, w_low, w_high, origin = low[part], high[part], w_low[part], w_high[part], origin[part]
+            mat = feature.new_zeros((part.numel(), output_size, int(extent[part].max())))
+            index = torch.cat([low, high], 2) - origin[:, None, None]
+            mats.append(mat.scatter_add_(2, index, torch.cat([w_low, w_high], 2) / sampling_ratio))
+        (ay, ky), (ax, kx) = [(mat, mat.shape[2]) for mat in mats]
+        m = part.numel()
+        rows = (origins[0][part, None] + torch.arange(ky, device=shifted.device)).clamp(max=height - 1)
+        segments = flat.as_strided((n * height * width, kx * channels), (channels, 1))
+        starts = (shifted[part, 0].long()[:, None] * height + rows) * width + origins[1][part, None]
+        windows = segments.index_select(0, starts.reshape(-1)).view(m, ky, kx * channels)
+        rows_pooled = torch.bmm(ay, windows).view(m, output_size, kx, channels)  # (m, ph, x, C)
+        cols_pooled = torch.bmm(ax, rows_pooled.transpose(1, 2).reshape(m, kx, output_size * channels))  # (m, pw, ph*C)
+        pooled.append(cols_pooled.view(m, output_size, output_size, channels).permute(0, 3, 2, 1))
+    return (pooled[0] if len(pooled) == 1 else torch.cat(pooled)), chosen
 
 
 def roi_align_v1(feature: torch.Tensor, rois: torch.Tensor, output_size: int, stride: int,
@@ -251,7 +257,8 @@ def roi_align_v1(feature: torch.Tensor, rois: torch.Tensor, output_size: int, st
 
     ``torchvision.ops.roi_align(aligned=False)`` on x2+1, y2+1 for RoIs at least one feature pixel wide and high;
     the v1 kernel transcribed (``_roi_align_v1_exact``) for narrower or lower ones, where torchvision's clamp of the
-    width and height to 1 differs from v1's clamp to 0.
+    width and height to 1 differs from v1's clamp to 0. CPU inference (no autograd) pools ordinary RoIs in the
+    separable form (``_roi_align_separable``: v1's clamp, the same values to float32 rounding, faster).
 
     Box coordinates stay float32 (in bfloat16 a coordinate near 1000 would be off by several pixels); reduced-
     precision features are pooled in float32 and the result is returned in the feature's dtype.
@@ -259,8 +266,9 @@ def roi_align_v1(feature: torch.Tensor, rois: torch.Tensor, output_size: int, st
     shifted = torch.cat([rois[:, :3], rois[:, 3:] + 1.0], dim=1).float()
     scale = 1.0 / stride
     feature32 = feature.float()
-    if sampling_ratio > 0 and shifted.shape[0] and not torch.is_grad_enabled():
-        # inference: the separable form for RoIs of ordinary size (all but long slivers), torchvision's for the rest
+    if sampling_ratio > 0 and shifted.shape[0] and not torch.is_grad_enabled() and feature.device.type == "cpu":
+        # CPU inference: the separable form for RoIs of ordinary size (all but long slivers), torchvision's for the
+        # rest (on a GPU torchvision's kernel is parallel; the separable form was measured on the CPU only)
         pooled, done = _roi_align_separable(feature32, shifted, output_size, scale, sampling_ratio)
         if done.numel() == shifted.shape[0]:
             return pooled.to(feature.dtype)
