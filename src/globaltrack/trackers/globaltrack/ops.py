@@ -209,7 +209,8 @@ def _roi_align_separable(feature: torch.Tensor, shifted: torch.Tensor, output_si
     weight matrices per axis and F the RoI's window of the map. torchvision's CPU kernel walks every sample of every
     channel on one thread (~8-10 ms for 150 RoIs of the default model); this takes ~6, the same values to float32
     rounding (a reordering of the same sums). Gradients through it are right too (checked against torchvision's
-    to 1e-6), but training keeps torchvision's op: the shipped recipe was measured with it."""
+    to 1e-6), but training keeps torchvision's op: 240 iterations of ``lite0-real`` took as long with it (233 and
+    244 s against 227 and 259, alternated)."""
     n, channels, height, width = feature.shape
     start_w, start_h, end_w, end_h = (shifted[:, i] * spatial_scale for i in (1, 2, 3, 4))
     bin_w = (end_w - start_w).clamp(min=0) / output_size
