@@ -135,3 +135,17 @@ def test_inference_roi_align_in_chunks_of_rois_equals_the_training_path():
     with torch.no_grad():
         chunked = roi_align_v1(feat, rois, 7, 4, 2)
     np.testing.assert_allclose(chunked.numpy(), roi_align_v1(feat, rois, 7, 4, 2).detach().numpy(), atol=1e-5)
+
+
+def test_inference_roi_align_pools_in_float32_under_autocast():
+    # a bfloat16 tracker runs under autocast: the separable form's matrix products must not drop to bfloat16 (they
+    # did, and a frame with a long sliver, pooled by the other path, then failed to combine the two)
+    rng = np.random.default_rng(9)
+    feat = torch.from_numpy(rng.standard_normal((1, 8, 20, 40)).astype(np.float32))
+    rois = torch.tensor([[0, 4.0, 6, 50, 40], [0, 0, 2, 159, 3], [0, 30.3, 12.7, 61.9, 70.2]])
+    with torch.no_grad():
+        plain = roi_align_v1(feat, rois, 7, 4, 2)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            autocast = roi_align_v1(feat, rois, 7, 4, 2)
+    assert autocast.dtype == torch.float32
+    torch.testing.assert_close(autocast, plain)

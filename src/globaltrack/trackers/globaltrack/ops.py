@@ -270,7 +270,8 @@ def roi_align_v1(feature: torch.Tensor, rois: torch.Tensor, output_size: int, st
     if sampling_ratio > 0 and shifted.shape[0] and not torch.is_grad_enabled() and feature.device.type == "cpu":
         # CPU inference: the separable form for RoIs of ordinary size (all but long slivers), torchvision's for the
         # rest (on a GPU torchvision's kernel is parallel; the separable form was measured on the CPU only)
-        pooled, done = _roi_align_separable(feature32, shifted, output_size, scale, sampling_ratio)
+        with torch.autocast("cpu", enabled=False):  # pooled in float32 also under autocast, as torchvision's op
+            pooled, done = _roi_align_separable(feature32, shifted, output_size, scale, sampling_ratio)
         if done.numel() == shifted.shape[0]:
             return pooled.to(feature.dtype)
         rest = torch.ones(shifted.shape[0], dtype=torch.bool, device=shifted.device)
