@@ -2,6 +2,7 @@
 
     python bench/globaltrack.py                  # tiny and r50_fpn at 640x360 and 1333x800 on the CPU (2 threads)
     python bench/globaltrack.py --shipped-only   # the default GlobalTrack vs CSRT and NanoTrack, 640x360
+    python bench/globaltrack.py --shipped-only --repeat 5   # the same, medians of 5 alternated rounds
     python bench/globaltrack.py --shipped-only --variant proposals=300   # and the default with other options, beside it
     python bench/globaltrack.py --cuda           # r50_fpn at 1333x800 on CUDA: fp32 update, bf16 update, bf16 batched
 
@@ -103,18 +104,25 @@ def _measure_shipped(name, options, width, height, frames, threads, queue):
     queue.put((frames / elapsed, (time.process_time() - cpu_start) / frames, peak_mb))
 
 
-def shipped_rows(threads: int, frames: int, nanotrack_models: str | None, variants=()):
-    """The default GlobalTrack, each variant of it (a dict of its options), CSRT and NanoTrack: one row each."""
+def shipped_rows(threads: int, frames: int, nanotrack_models: str | None, variants=(), repeat: int = 1):
+    """The default GlobalTrack, each variant of it (a dict of its options), CSRT and NanoTrack: one row each, the
+    median over ``repeat`` rounds (each round measures every tracker once, so all of them meet the same spells of
+    load on a shared machine, where one run can be ~2x slower than the next)."""
+    import statistics
+
     trackers = [("globaltrack", {})] + [("globaltrack", dict(v)) for v in variants] + [("csrt", {})]
     if nanotrack_models:
         trackers.append(("nanotrack", {"models": nanotrack_models}))
-    rows = []
-    for name, options in trackers:
-        fps, cpu, peak = _in_child(_measure_shipped, name, options, 640, 360, frames, threads)
-        label = name + "".join(f" {k}={v}" for k, v in options.items() if name == "globaltrack")
-        rows.append((label, fps, cpu, peak))
-        print(f"  {label} 640x360 update -> {fps:.2f} fps, peak {peak:.0f} MB", flush=True)
-    return rows
+    runs: dict[str, list] = {}
+    for round_ in range(max(int(repeat), 1)):
+        for name, options in trackers:
+            fps, cpu, peak = _in_child(_measure_shipped, name, options, 640, 360, frames, threads)
+            label = name + "".join(f" {k}={v}" for k, v in options.items() if name == "globaltrack")
+            runs.setdefault(label, []).append((fps, cpu, peak))
+            prefix = f"  round {round_ + 1}: " if repeat > 1 else "  "
+            print(f"{prefix}{label} 640x360 update -> {fps:.2f} fps, peak {peak:.0f} MB", flush=True)
+    return [(label, statistics.median(r[0] for r in rs), statistics.median(r[1] for r in rs), max(r[2] for r in rs))
+            for label, rs in runs.items()]
 
 
 def _train_step(threads, steps, queue):
@@ -174,6 +182,9 @@ def main(argv=None) -> int:
                                                    / "nanotrack_v2"), help="NanoTrack v2 ONNX folder")
     parser.add_argument("--shipped-only", action="store_true",
                         help="only the default GlobalTrack vs CSRT and NanoTrack on 640x360 frames")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="rounds of the shipped comparison, the trackers alternated in each; the table shows "
+                             "medians (a shared machine's speed varies from run to run)")
     parser.add_argument("--variant", action="append", default=[], metavar="KEY=VALUE[,KEY=VALUE]",
                         help="also measure the default GlobalTrack with these options (e.g. proposals=300)")
     args = parser.parse_args(argv)
@@ -186,7 +197,9 @@ def main(argv=None) -> int:
         print(f"default GlobalTrack (shipped weights, its own resizing) vs CSRT and NanoTrack, 640x360 frames, "
               f"{args.threads} threads:")
         shipped = shipped_rows(args.threads, args.frames_shipped,
-                               args.nanotrack if Path(args.nanotrack).is_dir() else None, variants)
+                               args.nanotrack if Path(args.nanotrack).is_dir() else None, variants, args.repeat)
+        if args.repeat > 1:
+            print(f"medians over {args.repeat} rounds (peak: the largest):")
         print("| tracker | fps | wall ms/frame | process CPU s/frame | peak MB |\n|---|---|---|---|---|")
         for name, fps, cpu, peak in shipped:
             print(f"| {name} | {fps:.1f} | {1000 / fps:.0f} | {cpu:.3f} | {peak:.0f} |")
