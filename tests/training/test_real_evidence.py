@@ -48,6 +48,7 @@ def test_store_options_writes_the_measured_settings(tmp_path, val_set):
     assert tracker.config.test_proposals.max_num == 20 and tracker.config.test_image_scale == (200, 160)
     assert tracker.config.test_query_flip is True and tracker.config.test_query_zooms == (0.8, 1.0)
 
+
 def test_bad_opt_is_refused(tmp_path):
     with pytest.raises(SystemExit):
         real_evidence.main([str(tmp_path / "w.pth"), "--opt", "proposals"])

@@ -126,7 +126,8 @@ def main(argv=None) -> int:
     ap.add_argument("--store-options", action="store_true",
                     help="write the --opt test-time settings into WEIGHTS (its tracker's defaults from then on)")
     ap.add_argument("--opt", action="append", default=[], metavar="KEY=VALUE",
-                    help="a GlobalTrack test-time option (proposals=N, scale=WxH, query_flip=1, query_zooms=0.8,1,1.25)")
+                    help="a GlobalTrack test-time option (proposals=N, scale=WxH, query_flip=1, "
+                         "query_zooms=0.8,1,1.25)")
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
     bad = [o for o in args.opt if "=" not in o]

@@ -78,17 +78,29 @@ def test_update_and_track_batch_agree_and_are_deterministic(tiny_weights, frames
     assert np.array_equal(again.update(frames[1]).box, singles[0].box)
 
 
-def test_the_tracker_scores_with_the_folded_query_and_gets_the_modules_results(tiny_weights, frames):
+def test_the_tracker_scores_with_the_folded_query_and_gets_the_modules_results(frames):
     import dataclasses
 
-    folded = create_tracker("globaltrack", weights=str(tiny_weights))
+    from globaltrack.trackers.globaltrack.tracker import GlobalTrackTracker
+
+    # non-zero modulator biases and predictor weights: with the initial ones (zero biases, std 0.001 deltas) the
+    # scores are flat and a wrong fold would go unnoticed (it did: a dropped bias term passed)
+    torch.manual_seed(0)
+    model = GlobalTrackModel("tiny").eval()
+    for module in (model.rcnn_modulator.proj_x, model.rcnn_modulator.proj_z, model.rcnn_modulator.proj_out):
+        torch.nn.init.normal_(module.weight, 0, 0.05)
+        torch.nn.init.normal_(module.bias, 0, 0.5)
+    for layer in (model.roi_heads.box_predictor.cls_score, model.roi_heads.box_predictor.bbox_pred):
+        torch.nn.init.normal_(layer.weight, 0, 0.05)
+    folded = GlobalTrackTracker(model=model)
     folded.init(frames[0], [80, 60, 60, 40])
     assert folded._query.rcnn_folded is not None
-    modules = create_tracker("globaltrack", weights=str(tiny_weights))
+    modules = GlobalTrackTracker(model=model)
     modules.init(frames[0], [80, 60, 60, 40])
     modules._query = dataclasses.replace(modules._query, rcnn_folded=None)  # the unfolded QG-RCNN
     for frame in frames[1:]:
         (a_boxes, a_scores), (b_boxes, b_scores) = folded.candidates(frame, 20), modules.candidates(frame, 20)
+        assert np.ptp(b_scores) > 0.02  # scores that tell candidates apart
         np.testing.assert_allclose(a_boxes, b_boxes, atol=1e-3)
         np.testing.assert_allclose(a_scores, b_scores, atol=1e-5)
 

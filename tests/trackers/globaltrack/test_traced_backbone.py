@@ -88,4 +88,3 @@ def test_the_tracker_loads_its_model_traced_and_tracks_as_the_eager_model_does(t
         tracker.model.backbone = wrapper
     np.testing.assert_allclose(traced[0], reference[0], atol=1e-2)
     np.testing.assert_allclose(traced[1], reference[1], atol=1e-4)
-

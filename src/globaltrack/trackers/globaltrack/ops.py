@@ -118,36 +118,36 @@ def map_roi_levels(rois: torch.Tensor, num_levels: int, finest_scale: float = 56
     return levels.clamp(min=0, max=num_levels - 1).long()
 
 
+def _sample_weights(coords: torch.Tensor, size: int):
+    """One axis of the v1 / torchvision ``bilinear_interpolate``: for sample coordinates (any shape) on an axis of
+    ``size`` pixels, the low and high neighbours and their weights (both 0 for a sample outside [-1, size]; the
+    kernel zeroes a sample when either coordinate is outside, which the product of the two axes' weights does)."""
+    outside = (coords < -1.0) | (coords > size)
+    c = coords.clamp(min=0)
+    low = c.floor().long()
+    edge = low >= size - 1
+    low = torch.where(edge, torch.full_like(low, size - 1), low)
+    c = torch.where(edge, low.to(c.dtype), c)
+    high = torch.where(edge, low, low + 1)
+    frac = c - low.to(c.dtype)
+    keep = (~outside).to(c.dtype)
+    return low, high, (1.0 - frac) * keep, frac * keep
+
+
 def _bilinear_v1(feature: torch.Tensor, batch: torch.Tensor, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """v1 ``bilinear_interpolate`` (same as torchvision's) on (N, C, H, W) maps at (K, S) points of image
     ``batch[k]`` -> (K, C, S). Gathers the 4 neighbours per point (no per-RoI copy of the map)."""
     n, channels, height, width = feature.shape
-    outside = (y < -1.0) | (y > height) | (x < -1.0) | (x > width)
-    y = y.clamp(min=0)
-    x = x.clamp(min=0)
-    y_low = y.floor().long()  # (int) of a non-negative value
-    x_low = x.floor().long()
-    y_edge = y_low >= height - 1
-    x_edge = x_low >= width - 1
-    y_low = torch.where(y_edge, torch.full_like(y_low, height - 1), y_low)
-    x_low = torch.where(x_edge, torch.full_like(x_low, width - 1), x_low)
-    y = torch.where(y_edge, y_low.to(y.dtype), y)
-    x = torch.where(x_edge, x_low.to(x.dtype), x)
-    y_high = torch.where(y_edge, y_low, y_low + 1)
-    x_high = torch.where(x_edge, x_low, x_low + 1)
-    ly = y - y_low.to(y.dtype)
-    lx = x - x_low.to(x.dtype)
-    hy = 1.0 - ly
-    hx = 1.0 - lx
+    y_low, y_high, wy_low, wy_high = _sample_weights(y, height)
+    x_low, x_high, wx_low, wx_high = _sample_weights(x, width)
     table = feature.permute(0, 2, 3, 1).reshape(n, height * width, channels)
     rows = batch.view(-1, 1)
 
     def at(yy, xx):  # (K, S, C)
         return table[rows, yy * width + xx]
 
-    val = ((hy * hx)[..., None] * at(y_low, x_low) + (hy * lx)[..., None] * at(y_low, x_high)
-           + (ly * hx)[..., None] * at(y_high, x_low) + (ly * lx)[..., None] * at(y_high, x_high))
-    val = torch.where(outside[..., None], torch.zeros_like(val), val)
+    val = ((wy_low * wx_low)[..., None] * at(y_low, x_low) + (wy_low * wx_high)[..., None] * at(y_low, x_high)
+           + (wy_high * wx_low)[..., None] * at(y_high, x_low) + (wy_high * wx_high)[..., None] * at(y_high, x_high))
     return val.permute(0, 2, 1)
 
 
@@ -181,21 +181,6 @@ def _roi_align_v1_exact(feature: torch.Tensor, shifted: torch.Tensor, output_siz
         for ix in range(sampling_ratio):
             acc = acc + vals[:, :, :, iy, :, ix]
     return acc / (sampling_ratio * sampling_ratio)
-
-
-def _sample_weights(coords: torch.Tensor, size: int):
-    """One axis of the v1 / torchvision ``bilinear_interpolate``: for (K, out, s) sample coordinates on an axis of
-    ``size`` pixels, the low and high neighbours and their weights (both 0 for a sample outside [-1, size])."""
-    outside = (coords < -1.0) | (coords > size)
-    c = coords.clamp(min=0)
-    low = c.floor().long()
-    edge = low >= size - 1
-    low = torch.where(edge, torch.full_like(low, size - 1), low)
-    c = torch.where(edge, low.to(c.dtype), c)
-    high = torch.where(edge, low, low + 1)
-    frac = c - low.to(c.dtype)
-    keep = (~outside).to(c.dtype)
-    return low, high, (1.0 - frac) * keep, frac * keep
 
 
 def _roi_align_separable(feature: torch.Tensor, shifted: torch.Tensor, output_size: int, spatial_scale: float,
