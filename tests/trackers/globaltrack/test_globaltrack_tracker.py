@@ -78,7 +78,8 @@ def test_update_and_track_batch_agree_and_are_deterministic(tiny_weights, frames
     assert np.array_equal(again.update(frames[1]).box, singles[0].box)
 
 
-def test_the_tracker_scores_with_the_folded_query_and_gets_the_modules_results(frames):
+@pytest.mark.parametrize("refine", [0, 2])  # the refinement passes go through the folded box head too
+def test_the_tracker_scores_with_the_folded_query_and_gets_the_modules_results(frames, refine):
     import dataclasses
 
     from globaltrack.trackers.globaltrack.tracker import GlobalTrackTracker
@@ -92,10 +93,10 @@ def test_the_tracker_scores_with_the_folded_query_and_gets_the_modules_results(f
         torch.nn.init.normal_(module.bias, 0, 0.5)
     for layer in (model.roi_heads.box_predictor.cls_score, model.roi_heads.box_predictor.bbox_pred):
         torch.nn.init.normal_(layer.weight, 0, 0.05)
-    folded = GlobalTrackTracker(model=model)
+    folded = GlobalTrackTracker(model=model, refine=refine)
     folded.init(frames[0], [80, 60, 60, 40])
     assert folded._query.rcnn_folded is not None
-    modules = GlobalTrackTracker(model=model)
+    modules = GlobalTrackTracker(model=model, refine=refine)
     modules.init(frames[0], [80, 60, 60, 40])
     modules._query = dataclasses.replace(modules._query, rcnn_folded=None)  # the unfolded QG-RCNN
     for frame in frames[1:]:
@@ -303,3 +304,19 @@ def test_query_zooms_average_the_query_over_zoomed_views(tiny_weights, frames, t
     for bad in ("", "big", "0.1,1", "1,9"):
         with pytest.raises(UserError, match="query_zooms"):
             create_tracker("globaltrack", weights=str(tiny_weights), query_zooms=bad)
+
+
+def test_the_refine_option_moves_only_the_top_1_box_and_is_per_tracker(tiny_weights, frames):
+    plain = create_tracker("globaltrack", weights=str(tiny_weights))
+    refined = create_tracker("globaltrack", weights=str(tiny_weights), refine="3")
+    assert plain.config.test_refine_passes == 0 and refined.config.test_refine_passes == 3
+    assert refined.model is plain.model  # the shared model's config is not touched
+    for t in (plain, refined):
+        t.init(frames[0], [80, 60, 60, 40])
+    (p_boxes, p_scores), (r_boxes, r_scores) = plain.candidates(frames[1], 5), refined.candidates(frames[1], 5)
+    np.testing.assert_allclose(r_boxes[1:], p_boxes[1:])
+    np.testing.assert_allclose(r_scores, p_scores)
+    np.testing.assert_allclose(refined.update(frames[1]).box, r_boxes[0], atol=1e-4)
+    for bad in ("-1", "11", "two", "1.5"):
+        with pytest.raises(UserError, match="refine"):
+            create_tracker("globaltrack", weights=str(tiny_weights), refine=bad)

@@ -220,6 +220,18 @@ class QueryGuidedRoIHeads(nn.Module):
             x = modulator(x, query)
         return self.box_predictor(self.box_head(x))
 
+    def refine_boxes(self, features, rois, query, modulator, image_sizes, passes: int) -> torch.Tensor:
+        """Not official (``ModelConfig.test_refine_passes``): ``rois`` (K, 5) -- batch index, inclusive xyxy in
+        network coordinates -- through the class-1 box regression ``passes`` times, each pass pooling at the box the
+        last one gave (iterative box regression); ``image_sizes`` holds each RoI's image size, to clip to. Returns
+        the (K, 4) boxes of the last pass."""
+        index, boxes = rois[:, :1], rois[:, 1:]
+        for _ in range(passes):
+            _, deltas = self(features, torch.cat([index, boxes], 1), query, modulator)
+            boxes = torch.cat([self.box_coder.decode_single(deltas[j:j + 1, 4:8].float(), boxes[j:j + 1], size)
+                               for j, size in enumerate(image_sizes)])
+        return boxes
+
     def fold_query(self, query: torch.Tensor, modulator) -> FoldedQuery:
         """QG-RCNN's modulation and the box head's first layer, for one query, as one linear map of the RoI feature.
 

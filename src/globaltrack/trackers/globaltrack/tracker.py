@@ -44,10 +44,19 @@ def _inference_model(path: str, mtime_ns: int, size: int, config: str | None, de
     return model
 
 
-def _with_test_options(config, proposals, scale, query_flip=None, query_zooms=None):
+def _with_test_options(config, proposals, scale, query_flip=None, query_zooms=None, refine=None):
     """``config`` with the tracker's ``proposals`` (a count), ``scale`` (``WxH`` or a pair), ``query_flip`` (a
-    boolean) and ``query_zooms`` (comma-separated factors) options applied."""
+    boolean), ``query_zooms`` (comma-separated factors) and ``refine`` (a count of passes) options applied."""
     import dataclasses
+
+    if refine is not None:
+        try:
+            passes = int(refine)
+        except ValueError:
+            passes = -1
+        if not 0 <= passes <= 10:
+            raise UserError(f"GlobalTrack option refine must be a whole number of passes from 0 to 10, not '{refine}'")
+        config = dataclasses.replace(config, test_refine_passes=passes)
 
     if query_zooms is not None:
         try:
@@ -121,15 +130,16 @@ class GlobalTrackTracker(Tracker):
     code's 1000, where the box head's cost grows with the count), ``scale`` (``WxH``: the size frames are fit to
     before the network; default: the weights' config), ``query_flip`` (true: the query is the mean of the target's
     RoI feature and its mirror image's, see ``ModelConfig.test_query_flip``), ``query_zooms`` (``0.8,1,1.25``: the
-    query is also the mean over these zooms of the first frame about the target, ``ModelConfig.test_query_zooms``);
-    both default to the weights' config."""
+    query is also the mean over these zooms of the first frame about the target, ``ModelConfig.test_query_zooms``),
+    ``refine`` (N: the top-1 box through QG-RCNN's box regression N more times, ``ModelConfig.test_refine_passes``;
+    0: the official box); these default to the weights' config."""
 
     name = "globaltrack"
     is_deterministic = True
 
     def __init__(self, weights=None, config=None, device="cpu", dtype="float32", batch=8, threshold=None,
                  source="rcnn", model=None, threads=None, proposals=None, scale=None, query_flip=None,
-                 query_zooms=None):
+                 query_zooms=None, refine=None):
         import torch
 
         from globaltrack.trackers.globaltrack.checkpoint import probe_checkpoint
@@ -167,7 +177,7 @@ class GlobalTrackTracker(Tracker):
         self.model = model.eval().to(self.device)
         # the tracker's own copy: the model is shared by every tracker of the process (_inference_model), so the
         # per-tracker test-time options live here and reach the model as arguments, never by changing its config
-        self.config = _with_test_options(self.model.config, proposals, scale, query_flip, query_zooms)
+        self.config = _with_test_options(self.model.config, proposals, scale, query_flip, query_zooms, refine)
         # the weights' own presence threshold (stored in their config) unless the user gives one
         self.threshold = (self._threshold_option if self._threshold_option is not None
                           else float(getattr(self.config, "presence_threshold", 0.84)))
@@ -200,7 +210,8 @@ class GlobalTrackTracker(Tracker):
             prepared, tensor = self._prepare(chunk)
             with torch.no_grad(), self._autocast():
                 dets = self.model.detect(tensor, [p.image_size for p in prepared], [p.scale for p in prepared],
-                                         self._query, source=source, proposal_cfg=self.config.test_proposals)
+                                         self._query, source=source, proposal_cfg=self.config.test_proposals,
+                                         refine_passes=self.config.test_refine_passes)
             out += dets
         return out
 
