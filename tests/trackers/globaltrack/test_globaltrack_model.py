@@ -166,31 +166,42 @@ def test_losses_average_queries_within_a_pair_then_pairs():
         torch.testing.assert_close(both[key], expected, rtol=1e-4, atol=1e-6)
 
 
-def test_refine_passes_send_only_each_frame_s_top_1_box_again_through_its_own_box_regression():
-    # an independent loop of what test_refine_passes means: pool at the box, decode the class-1 deltas, clip to the
-    # frame, again; random box-regression weights so every pass moves the box, two frames with different content
+@pytest.mark.parametrize("top", [1, 4])
+def test_refinement_sends_the_top_detections_again_through_their_box_regression_and_re_ranks_them(top):
+    # an independent loop of what test_refine_passes / test_refine_top mean: pool at the boxes, decode the class-1
+    # deltas, clip to the frame, again; then score sqrt(first score * score at the last pass's input box) and sort.
+    # Random box-regression and class weights so that every pass moves the boxes and changes the scores; two frames
+    # with different content (a wrong batch index shows)
     torch.manual_seed(0)
     model = GlobalTrackModel("tiny").eval()
     torch.nn.init.normal_(model.roi_heads.box_predictor.bbox_pred.weight, 0, 0.05)
     torch.nn.init.normal_(model.roi_heads.box_predictor.bbox_pred.bias, 0, 2.0)
-    torch.nn.init.normal_(model.roi_heads.box_predictor.cls_score.weight, 0, 0.1)
+    torch.nn.init.normal_(model.roi_heads.box_predictor.cls_score.weight, 0, 1.0)
     q, s = _pairs()
     with torch.no_grad():
         query = model.embed_query(model.extract_features(q.images), q.boxes[0][:1])
-        plain = model.detect(s.images, s.image_sizes, s.scales, query, refine_passes=0)
-        refined = model.detect(s.images, s.image_sizes, s.scales, query, refine_passes=2)
+        plain = model.detect(s.images, s.image_sizes, s.scales, query, refine_passes=0, refine_top=top)
+        refined = model.detect(s.images, s.image_sizes, s.scales, query, refine_passes=2, refine_top=top)
         features = model.extract_features(s.images)
-    for i in range(2):
-        box = plain[i].boxes[:1] * float(s.scales[i])
-        for _ in range(2):
-            _, deltas = model.rcnn_forward(features, torch.cat([torch.full((1, 1), float(i)), box], 1),
-                                           query.rcnn_query)
-            box = model.roi_heads.box_coder.decode_single(deltas[:, 4:8], box, s.image_sizes[i])
-        torch.testing.assert_close(refined[i].boxes[:1], box / float(s.scales[i]), rtol=1e-5, atol=1e-4)
-        assert (refined[i].boxes[0] - plain[i].boxes[0]).abs().max() > 0.5  # the passes did move it
-        torch.testing.assert_close(refined[i].boxes[1:], plain[i].boxes[1:])  # the rest as QG-RCNN ranked them
-        torch.testing.assert_close(refined[i].scores, plain[i].scores)  # the score stays the first pass's
-    # the model's config decides when the caller does not (the official 0 for tiny)
+        for i in range(2):
+            boxes = plain[i].boxes[:top] * float(s.scales[i])
+            for _ in range(2):
+                logits, deltas = model.rcnn_forward(
+                    features, torch.cat([torch.full((top, 1), float(i)), boxes], 1), query.rcnn_query)
+                boxes = model.roi_heads.box_coder.decode_single(deltas[:, 4:8], boxes, s.image_sizes[i])
+            scores = torch.sqrt(plain[i].scores[:top] * torch.softmax(logits, 1)[:, 1])
+            order = torch.argsort(scores, descending=True)
+            torch.testing.assert_close(refined[i].boxes[:top], boxes[order] / float(s.scales[i]), rtol=1e-5,
+                                       atol=1e-4)
+            torch.testing.assert_close(refined[i].scores[:top], scores[order])
+            assert (refined[i].boxes[:top] - plain[i].boxes[:top]).abs().max() > 0.5  # the passes moved them
+            assert (refined[i].scores[:top] - plain[i].scores[:top]).abs().max() > 1e-3
+            torch.testing.assert_close(refined[i].boxes[top:], plain[i].boxes[top:])  # the rest in their order,
+            torch.testing.assert_close(refined[i].scores[top:], plain[i].scores[top:].clamp(max=scores.min()))
+            assert torch.all(refined[i].scores[1:] <= refined[i].scores[:-1])  # ranked by score throughout
+    if top > 1:
+        assert not torch.equal(order, torch.arange(top))  # the re-ranking was exercised
+    # the model's config decides when the caller does not (the official 0 passes for tiny)
     assert model.config.test_refine_passes == 0
     default = model.detect(s.images, s.image_sizes, s.scales, query)
     torch.testing.assert_close(default[0].boxes, plain[0].boxes)

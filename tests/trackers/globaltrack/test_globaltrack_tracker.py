@@ -306,17 +306,21 @@ def test_query_zooms_average_the_query_over_zoomed_views(tiny_weights, frames, t
             create_tracker("globaltrack", weights=str(tiny_weights), query_zooms=bad)
 
 
-def test_the_refine_option_moves_only_the_top_1_box_and_is_per_tracker(tiny_weights, frames):
+def test_the_refine_options_touch_only_the_top_detections_and_are_per_tracker(tiny_weights, frames):
     plain = create_tracker("globaltrack", weights=str(tiny_weights))
-    refined = create_tracker("globaltrack", weights=str(tiny_weights), refine="3")
-    assert plain.config.test_refine_passes == 0 and refined.config.test_refine_passes == 3
+    refined = create_tracker("globaltrack", weights=str(tiny_weights), refine="3", refine_top="2")
+    assert (plain.config.test_refine_passes, refined.config.test_refine_passes) == (0, 3)
+    assert (plain.config.test_refine_top, refined.config.test_refine_top) == (1, 2)
     assert refined.model is plain.model  # the shared model's config is not touched
     for t in (plain, refined):
         t.init(frames[0], [80, 60, 60, 40])
     (p_boxes, p_scores), (r_boxes, r_scores) = plain.candidates(frames[1], 5), refined.candidates(frames[1], 5)
-    np.testing.assert_allclose(r_boxes[1:], p_boxes[1:])
-    np.testing.assert_allclose(r_scores, p_scores)
-    np.testing.assert_allclose(refined.update(frames[1]).box, r_boxes[0], atol=1e-4)
-    for bad in ("-1", "11", "two", "1.5"):
-        with pytest.raises(UserError, match="refine"):
-            create_tracker("globaltrack", weights=str(tiny_weights), refine=bad)
+    np.testing.assert_allclose(r_boxes[2:], p_boxes[2:])
+    np.testing.assert_allclose(r_scores[2:], np.minimum(p_scores[2:], r_scores[1]))  # capped: still ranked
+    pred = refined.update(frames[1])
+    np.testing.assert_allclose(pred.box, r_boxes[0], atol=1e-4)
+    assert abs(pred.score - r_scores[0]) < 1e-6  # the presence decision reads the re-ranked score
+    for name, bad in (("refine", "-1"), ("refine", "11"), ("refine", "two"), ("refine", "1.5"),
+                      ("refine_top", "0"), ("refine_top", "101")):
+        with pytest.raises(UserError, match=name):
+            create_tracker("globaltrack", weights=str(tiny_weights), **{name: bad})

@@ -10,7 +10,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from globaltrack.trackers.globaltrack.ops import multilevel_roi_align, roi_align_v1  # noqa: E402
+from globaltrack.trackers.globaltrack.ops import SEPARABLE_MIN_ROIS, multilevel_roi_align, roi_align_v1  # noqa: E402
 from globaltrack.trackers.globaltrack.preprocess import preprocess_image  # noqa: E402
 from tests.trackers.globaltrack.test_globaltrack_conventions import reference_roi_align_v1  # noqa: E402
 
@@ -142,7 +142,8 @@ def test_inference_roi_align_pools_in_float32_under_autocast():
     # did, and a frame with a long sliver, pooled by the other path, then failed to combine the two)
     rng = np.random.default_rng(9)
     feat = torch.from_numpy(rng.standard_normal((1, 8, 20, 40)).astype(np.float32))
-    rois = torch.tensor([[0, 4.0, 6, 50, 40], [0, 0, 2, 159, 3], [0, 30.3, 12.7, 61.9, 70.2]])
+    rois = torch.tensor([[0, 4.0, 6, 50, 40], [0, 0, 2, 159, 3], [0, 30.3, 12.7, 61.9, 70.2]]).repeat(6, 1)
+    assert rois.shape[0] >= SEPARABLE_MIN_ROIS  # enough RoIs for the separable form
     with torch.no_grad():
         plain = roi_align_v1(feat, rois, 7, 4, 2)
         with torch.autocast("cpu", dtype=torch.bfloat16):

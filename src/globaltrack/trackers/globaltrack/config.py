@@ -87,11 +87,13 @@ class ModelConfig:
     # target 1.25x larger in the network input, the frame cropped around it; 0.8: smaller, mean-grey around it),
     # a template for several sizes; computed once in ``init`` (the tracker's ``query_zooms`` option)
     test_query_zooms: tuple[float, ...] = (1.0,)
-    # not official: the top-1 detection's box goes through QG-RCNN's box regression this many more times (each pass
-    # re-pools the RoI at the box the last one gave); its score stays the first pass's. A box regressor trained on
-    # one step from RPN proposals under-corrects large shape changes (thin people come out ~30% too wide); 0 = the
-    # official box (the tracker's ``refine`` option)
+    # not official: the best `test_refine_top` detections go through QG-RCNN's box regression this many more times
+    # (each pass re-pools the RoI at the box the last one gave) and are re-ranked by the geometric mean of their first
+    # score and the score at the box the last pass starts from (heads.QueryGuidedRoIHeads.refine). A box regressor
+    # trained for one step from RPN proposals under-corrects large shape changes (thin people came out ~30% too
+    # wide); 0 = the official boxes and scores (the tracker's ``refine`` and ``refine_top`` options)
     test_refine_passes: int = 0
+    test_refine_top: int = 1
     # the tracker's default presence threshold on the top-1 QG-RCNN score (0.84: the paper's OxUvA setting; a trained
     # model may store its own, chosen on training-side data: training/presence.py)
     presence_threshold: float = 0.84

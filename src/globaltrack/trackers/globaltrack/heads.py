@@ -220,17 +220,39 @@ class QueryGuidedRoIHeads(nn.Module):
             x = modulator(x, query)
         return self.box_predictor(self.box_head(x))
 
-    def refine_boxes(self, features, rois, query, modulator, image_sizes, passes: int) -> torch.Tensor:
-        """Not official (``ModelConfig.test_refine_passes``): ``rois`` (K, 5) -- batch index, inclusive xyxy in
-        network coordinates -- through the class-1 box regression ``passes`` times, each pass pooling at the box the
-        last one gave (iterative box regression); ``image_sizes`` holds each RoI's image size, to clip to. Returns
-        the (K, 4) boxes of the last pass."""
-        index, boxes = rois[:, :1], rois[:, 1:]
+    def refine(self, features, dets, image_sizes, scales, query, modulator, passes: int, top: int):
+        """Not official (``ModelConfig.test_refine_passes`` / ``test_refine_top``): each image's ``top`` best
+        detections (``postprocess``'s, original coordinates) through the class-1 box regression ``passes`` more
+        times, each pass pooling the RoI at the box the last one gave (iterative box regression). They are scored by
+        the geometric mean of their first score and the one QG-RCNN gives the box the last pass starts from,
+        re-ranked by it, and followed by the image's other detections in their order, their scores capped at the
+        lowest refined one (so the list stays ranked by score: AR@k sorts by score)."""
+        heads = [(i, b[:top] * float(scales[i])) for i, (b, _) in enumerate(dets) if b.shape[0]]
+        if passes < 1 or top < 1 or not heads:
+            return dets
+        index = torch.cat([b.new_full((b.shape[0], 1), float(i)) for i, b in heads])
+        boxes = torch.cat([b for _, b in heads])
         for _ in range(passes):
-            _, deltas = self(features, torch.cat([index, boxes], 1), query, modulator)
-            boxes = torch.cat([self.box_coder.decode_single(deltas[j:j + 1, 4:8].float(), boxes[j:j + 1], size)
-                               for j, size in enumerate(image_sizes)])
-        return boxes
+            logits, deltas = self(features, torch.cat([index, boxes], 1), query, modulator)
+            start, decoded = 0, []
+            for i, b in heads:  # decoded and clipped per image (its own size)
+                n = b.shape[0]
+                decoded.append(self.box_coder.decode_single(deltas[start:start + n, 4:8].float(),
+                                                            boxes[start:start + n], image_sizes[i]))
+                start += n
+            boxes = torch.cat(decoded)
+        last = F.softmax(logits.float(), dim=1)[:, 1]
+        out, start = list(dets), 0
+        for i, b in heads:
+            n = b.shape[0]
+            first_boxes, first_scores = dets[i]
+            score = torch.sqrt(first_scores[:n].float() * last[start:start + n])
+            order = torch.argsort(score, descending=True, stable=True)
+            score = score[order].to(first_scores.dtype)
+            out[i] = (torch.cat([boxes[start:start + n][order] / float(scales[i]), first_boxes[n:]]),
+                      torch.cat([score, torch.clamp(first_scores[n:], max=float(score[-1]))]))
+            start += n
+        return out
 
     def fold_query(self, query: torch.Tensor, modulator) -> FoldedQuery:
         """QG-RCNN's modulation and the box head's first layer, for one query, as one linear map of the RoI feature.

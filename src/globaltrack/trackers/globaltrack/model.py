@@ -245,13 +245,14 @@ class GlobalTrackModel(nn.Module):
     @torch.no_grad()
     def detect(self, images: torch.Tensor, image_sizes, scales, query: QueryEmbedding | None = None,
                source: str = "rcnn", proposal_cfg: ProposalConfig | None = None,
-               refine_passes: int | None = None) -> list[Detections]:
+               refine_passes: int | None = None, refine_top: int | None = None) -> list[Detections]:
         """Test-time QG-RCNN (``simple_test_bboxes``, spec 1.12) or, with ``source="rpn"``, the QG-RPN proposals.
 
         ``query`` holds one query (kernels of batch 1), shared by all N frames; ``proposal_cfg`` replaces the
-        config's ``test_proposals`` for this call (a tracker's ``proposals`` option), ``refine_passes`` its
-        ``test_refine_passes`` (the ``refine`` option: the top-1 box only, after NMS). Boxes come back divided by
-        each frame's scale (original coordinates), inclusive xyxy, ranked by score.
+        config's ``test_proposals`` for this call (a tracker's ``proposals`` option), ``refine_passes`` and
+        ``refine_top`` its ``test_refine_passes`` and ``test_refine_top`` (the ``refine`` and ``refine_top``
+        options; ``QueryGuidedRoIHeads.refine``). Boxes come back divided by each frame's scale (original
+        coordinates), inclusive xyxy, ranked by score (the refined ones first).
         """
         cfg = self.config
         if cfg.modulate and query is None:
@@ -269,15 +270,10 @@ class GlobalTrackModel(nn.Module):
             query.rcnn_folded if query.rcnn_folded is not None else query.rcnn_query)
         cls_logits, box_deltas = self.rcnn_forward(features, rois.float(), rcnn_query)
         dets = self.roi_heads.postprocess(cls_logits, box_deltas, proposals, image_sizes, scales)
-        passes = cfg.test_refine_passes if refine_passes is None else int(refine_passes)
-        have = [i for i, (b, _) in enumerate(dets) if b.shape[0]]
-        if passes > 0 and have:
-            top = torch.stack([torch.cat([dets[i][0].new_tensor([float(i)]), dets[i][0][0] * float(scales[i])])
-                               for i in have])
-            boxes = self.roi_heads.refine_boxes(features, top, rcnn_query, getattr(self, "rcnn_modulator", None),
-                                                [image_sizes[i] for i in have], passes)
-            for j, i in enumerate(have):  # the refined box replaces the top-1's; its score stays the first pass's
-                dets[i] = (torch.cat([boxes[j:j + 1] / float(scales[i]), dets[i][0][1:]]), dets[i][1])
+        dets = self.roi_heads.refine(
+            features, dets, image_sizes, scales, rcnn_query, getattr(self, "rcnn_modulator", None),
+            cfg.test_refine_passes if refine_passes is None else int(refine_passes),
+            cfg.test_refine_top if refine_top is None else int(refine_top))
         return [Detections(b, sc) for b, sc in dets]
 
     # ----------------------------------------------------------------------------------------------- training

@@ -44,19 +44,26 @@ def _inference_model(path: str, mtime_ns: int, size: int, config: str | None, de
     return model
 
 
-def _with_test_options(config, proposals, scale, query_flip=None, query_zooms=None, refine=None):
+def _count_option(name: str, value, low: int, high: int) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = low - 1
+    if not low <= n <= high:
+        raise UserError(f"GlobalTrack option {name} must be a whole number from {low} to {high}, not '{value}'")
+    return n
+
+
+def _with_test_options(config, proposals, scale, query_flip=None, query_zooms=None, refine=None, refine_top=None):
     """``config`` with the tracker's ``proposals`` (a count), ``scale`` (``WxH`` or a pair), ``query_flip`` (a
-    boolean), ``query_zooms`` (comma-separated factors) and ``refine`` (a count of passes) options applied."""
+    boolean), ``query_zooms`` (comma-separated factors), ``refine`` (a count of passes) and ``refine_top`` (a count
+    of detections) options applied."""
     import dataclasses
 
     if refine is not None:
-        try:
-            passes = int(refine)
-        except ValueError:
-            passes = -1
-        if not 0 <= passes <= 10:
-            raise UserError(f"GlobalTrack option refine must be a whole number of passes from 0 to 10, not '{refine}'")
-        config = dataclasses.replace(config, test_refine_passes=passes)
+        config = dataclasses.replace(config, test_refine_passes=_count_option("refine", refine, 0, 10))
+    if refine_top is not None:
+        config = dataclasses.replace(config, test_refine_top=_count_option("refine_top", refine_top, 1, 100))
 
     if query_zooms is not None:
         try:
@@ -131,15 +138,15 @@ class GlobalTrackTracker(Tracker):
     before the network; default: the weights' config), ``query_flip`` (true: the query is the mean of the target's
     RoI feature and its mirror image's, see ``ModelConfig.test_query_flip``), ``query_zooms`` (``0.8,1,1.25``: the
     query is also the mean over these zooms of the first frame about the target, ``ModelConfig.test_query_zooms``),
-    ``refine`` (N: the top-1 box through QG-RCNN's box regression N more times, ``ModelConfig.test_refine_passes``;
-    0: the official box); these default to the weights' config."""
+    ``refine`` (N: the best ``refine_top`` detections through QG-RCNN's box regression N more times and re-ranked,
+    ``ModelConfig.test_refine_passes``; 0: the official boxes and scores); these default to the weights' config."""
 
     name = "globaltrack"
     is_deterministic = True
 
     def __init__(self, weights=None, config=None, device="cpu", dtype="float32", batch=8, threshold=None,
                  source="rcnn", model=None, threads=None, proposals=None, scale=None, query_flip=None,
-                 query_zooms=None, refine=None):
+                 query_zooms=None, refine=None, refine_top=None):
         import torch
 
         from globaltrack.trackers.globaltrack.checkpoint import probe_checkpoint
@@ -177,7 +184,8 @@ class GlobalTrackTracker(Tracker):
         self.model = model.eval().to(self.device)
         # the tracker's own copy: the model is shared by every tracker of the process (_inference_model), so the
         # per-tracker test-time options live here and reach the model as arguments, never by changing its config
-        self.config = _with_test_options(self.model.config, proposals, scale, query_flip, query_zooms, refine)
+        self.config = _with_test_options(self.model.config, proposals, scale, query_flip, query_zooms, refine,
+                                         refine_top)
         # the weights' own presence threshold (stored in their config) unless the user gives one
         self.threshold = (self._threshold_option if self._threshold_option is not None
                           else float(getattr(self.config, "presence_threshold", 0.84)))
@@ -211,7 +219,8 @@ class GlobalTrackTracker(Tracker):
             with torch.no_grad(), self._autocast():
                 dets = self.model.detect(tensor, [p.image_size for p in prepared], [p.scale for p in prepared],
                                          self._query, source=source, proposal_cfg=self.config.test_proposals,
-                                         refine_passes=self.config.test_refine_passes)
+                                         refine_passes=self.config.test_refine_passes,
+                                         refine_top=self.config.test_refine_top)
             out += dets
         return out
 
