@@ -227,15 +227,15 @@ class QueryGuidedRoIHeads(nn.Module):
         the geometric mean of their first score and the one QG-RCNN gives the box the last pass starts from,
         re-ranked by it, and followed by the image's other detections in their order, their scores capped at the
         lowest refined one (so the list stays ranked by score: AR@k sorts by score)."""
-        heads = [(i, b[:top] * float(scales[i])) for i, (b, _) in enumerate(dets) if b.shape[0]]
-        if passes < 1 or top < 1 or not heads:
+        tops = [(i, b[:top] * float(scales[i])) for i, (b, _) in enumerate(dets) if b.shape[0]]
+        if passes < 1 or top < 1 or not tops:
             return dets
-        index = torch.cat([b.new_full((b.shape[0], 1), float(i)) for i, b in heads])
-        boxes = torch.cat([b for _, b in heads])
+        index = torch.cat([b.new_full((b.shape[0], 1), float(i)) for i, b in tops])
+        boxes = torch.cat([b for _, b in tops])
         for _ in range(passes):
             logits, deltas = self(features, torch.cat([index, boxes], 1), query, modulator)
             start, decoded = 0, []
-            for i, b in heads:  # decoded and clipped per image (its own size)
+            for i, b in tops:  # decoded and clipped per image (its own size)
                 n = b.shape[0]
                 decoded.append(self.box_coder.decode_single(deltas[start:start + n, 4:8].float(),
                                                             boxes[start:start + n], image_sizes[i]))
@@ -243,7 +243,7 @@ class QueryGuidedRoIHeads(nn.Module):
             boxes = torch.cat(decoded)
         last = F.softmax(logits.float(), dim=1)[:, 1]
         out, start = list(dets), 0
-        for i, b in heads:
+        for i, b in tops:
             n = b.shape[0]
             first_boxes, first_scores = dets[i]
             score = torch.sqrt(first_scores[:n].float() * last[start:start + n])

@@ -81,12 +81,7 @@ def _with_test_options(config, proposals, scale, query_flip=None, query_zooms=No
             raise UserError(f"GlobalTrack option query_flip must be 1 or 0 (true/false), not '{query_flip}'")
         config = dataclasses.replace(config, test_query_flip=_parse_bool(flag))
     if proposals is not None:
-        try:
-            n = int(proposals)
-        except ValueError:
-            n = 0
-        if n < 1:
-            raise UserError(f"GlobalTrack option proposals must be a positive whole number, not '{proposals}'")
+        n = _count_option("proposals", proposals, 1, 100_000)
         config = dataclasses.replace(config, test_proposals=dataclasses.replace(
             config.test_proposals, nms_pre=n, nms_post=n, max_num=n))
     if scale is not None:
