@@ -52,3 +52,61 @@ def test_store_options_writes_the_measured_settings(tmp_path, val_set):
 def test_bad_opt_is_refused(tmp_path):
     with pytest.raises(SystemExit):
         real_evidence.main([str(tmp_path / "w.pth"), "--opt", "proposals"])
+
+
+def _training_checkpoint(path, **train_config):
+    """A checkpoint as `train` writes it (tiny model), with the given TrainConfig fields in its meta."""
+    from globaltrack.trackers.globaltrack.checkpoint import FORMAT
+    from globaltrack.training.train import TrainConfig
+
+    torch.manual_seed(0)
+    model = GlobalTrackModel("tiny")
+    torch.save({"format": FORMAT, "state_dict": model.state_dict(), "config": model.config.to_dict(),
+                "meta": {"iteration": 1, "train_config": TrainConfig(**train_config).to_dict()}}, path)
+    return path
+
+
+def test_export_of_a_presence_config_stores_the_threshold_real_evidence_chooses(tmp_path, val_set):
+    """`globaltrack train --from CKPT --export PATH` of a config with presence_on_export (lite0-real) writes the
+    threshold that `real_evidence` chooses on coco128 val2017, so one command gives the whole shipped file."""
+    from globaltrack.harness.cli import main
+
+    ckpt = _training_checkpoint(tmp_path / "latest.pth", presence_on_export=True, data_root=str(val_set))
+    assert main(["train", "--from", str(ckpt), "--export", str(tmp_path / "w.pth")]) == 0
+    assert main(["train", "--from", str(_training_checkpoint(tmp_path / "plain.pth")),
+                 "--export", str(tmp_path / "plain_w.pth")]) == 0
+    stored, plain = safe_load(tmp_path / "w.pth"), safe_load(tmp_path / "plain_w.pth")
+    chosen = real_evidence.compute(tmp_path / "w.pth", val_set)["presence"]["threshold"]
+    assert stored["config"]["presence_threshold"] == chosen
+    assert plain["config"]["presence_threshold"] == GlobalTrackModel("tiny").config.presence_threshold != chosen
+    assert {k: v for k, v in stored["config"].items() if k != "presence_threshold"} == \
+        {k: v for k, v in plain["config"].items() if k != "presence_threshold"}
+    for k, v in plain["state_dict"].items():
+        assert torch.equal(v, stored["state_dict"][k]), k
+
+
+def test_export_without_the_val_set_keeps_the_weights_and_says_how_to_finish(tmp_path, capsys):
+    from globaltrack.harness.cli import main
+
+    ckpt = _training_checkpoint(tmp_path / "latest.pth", presence_on_export=True, data_root=str(tmp_path / "none"))
+    assert main(["train", "--from", str(ckpt), "--export", str(tmp_path / "w.pth")]) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "is exported, but its presence threshold could not be chosen" in err[0]
+    assert "--data-root" in err[0] and str(tmp_path / "none" / "coco128") in err[0]
+    assert safe_load(tmp_path / "w.pth")["state_dict"]
+
+
+def test_the_lite0_configuration_carries_the_shipped_test_settings():
+    """The shipped file's stored test settings are the lite0_fpn configuration's own defaults, so a model trained
+    with `--config lite0-real` is exported with them (the presence threshold is chosen per model)."""
+    from globaltrack.trackers.globaltrack import default_weights_path
+    from globaltrack.trackers.globaltrack.config import ModelConfig, get_config
+
+    shipped = ModelConfig.from_dict(safe_load(default_weights_path())["config"]).to_dict()
+    own = get_config("lite0_fpn").to_dict()
+    from globaltrack.training.train import get_train_config
+
+    trained_with = {*get_train_config("lite0-real").model_overrides, "presence_threshold"}
+    assert {k: v for k, v in shipped.items() if k not in trained_with} == \
+        {k: v for k, v in own.items() if k not in trained_with}
+    assert (own["test_refine_passes"], own["test_refine_top"], own["test_query_flip"]) == (3, 2, True)

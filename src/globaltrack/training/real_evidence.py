@@ -22,13 +22,10 @@ def compute(weights, data_root="../shared/data/train", max_queries: int = 3, thr
     import torch
 
     from globaltrack.trackers.globaltrack.tracker import GlobalTrackTracker
-    from globaltrack.training.detection_sets import load_yolo
-    from globaltrack.training.image_recall import image_recall, recall_pairs
-    from globaltrack.training.presence import choose_threshold, presence_scores
+    from globaltrack.training.image_recall import image_recall
 
     torch.set_num_threads(threads)
-    items = load_yolo(Path(data_root) / VAL[0], VAL[1])
-    pairs = recall_pairs(items, max_queries=max_queries)
+    items, pairs = _val_pairs(data_root, max_queries)
     tracker = GlobalTrackTracker(weights=str(weights), **(options or {}))
     out = {"data": f"{VAL[0]} {VAL[1]}: {len(items)} photographs, {len(pairs)} queries (<= {max_queries} per "
                    "image), search = the same photograph in a random window (0.7-1.3x) and flipped with p=0.5",
@@ -42,14 +39,44 @@ def compute(weights, data_root="../shared/data/train", max_queries: int = 3, thr
                              "test_refine_passes": int(tracker.config.test_refine_passes),
                              "test_refine_top": int(tracker.config.test_refine_top)},
            "QG-RPN": image_recall(tracker, pairs, "rpn"), "QG-RCNN": image_recall(tracker, pairs, "rcnn")}
+    out["presence"] = _presence(tracker, pairs)
+    return out
+
+
+def _val_pairs(data_root, max_queries: int):
+    from globaltrack.training.detection_sets import load_yolo
+    from globaltrack.training.image_recall import recall_pairs
+
+    items = load_yolo(Path(data_root) / VAL[0], VAL[1])
+    return items, recall_pairs(items, max_queries=max_queries)
+
+
+def _presence(tracker, pairs) -> dict:
+    from globaltrack.training.presence import choose_threshold, presence_scores
+
     present, absent = presence_scores(tracker, pairs)
     t, acc = choose_threshold(present, absent)
-    out["presence"] = {"threshold": round(t, 4), "balanced_accuracy": round(acc, 4),
-                       "median_score_present": round(float(sorted(present)[len(present) // 2]), 4),
-                       "median_score_absent": round(float(sorted(absent)[len(absent) // 2]), 4),
-                       "how": "top-1 QG-RCNN score with the query's photograph as search (present) and with "
-                              "another photograph of the set (absent); threshold maximising balanced accuracy"}
-    return out
+    return {"threshold": round(t, 4), "balanced_accuracy": round(acc, 4),
+            "median_score_present": round(float(sorted(present)[len(present) // 2]), 4),
+            "median_score_absent": round(float(sorted(absent)[len(absent) // 2]), 4),
+            "how": "top-1 QG-RCNN score with the query's photograph as search (present) and with "
+                   "another photograph of the set (absent); threshold maximising balanced accuracy"}
+
+
+def store_presence_threshold(weights, data_root="../shared/data/train", max_queries: int = 3,
+                             threads: int = 1) -> dict:
+    """Choose the presence threshold of a weights file on coco128 val2017 with its stored test settings (as
+    ``--store-threshold`` does, without the AR tables) and store it; the presence dict. What the export of a
+    training config with ``presence_on_export`` runs, so that one command writes the whole shipped file."""
+    import torch
+
+    from globaltrack.trackers.globaltrack.tracker import GlobalTrackTracker
+
+    torch.set_num_threads(threads)
+    _, pairs = _val_pairs(data_root, max_queries)
+    presence = _presence(GlobalTrackTracker(weights=str(weights)), pairs)
+    store_config(weights, presence_threshold=float(presence["threshold"]))
+    return presence
 
 
 def report_tables(real: dict) -> dict:

@@ -79,6 +79,9 @@ class TrainConfig:
     zoom: tuple[float, float] | None = None
     photometric: bool = True
     scratch_init: bool = True      # without --init: re-initialise the modulators (see init_for_scratch_training)
+    # --export also chooses the presence threshold on coco128 val2017 under data_root (real_evidence.py) and stores
+    # it in the exported file, so that one command writes the whole shipped file
+    presence_on_export: bool = False
     seed: int = 0
     device: str = "cpu"
     # the config's default for ``--devices``: one DDP process per entry (e.g. "cpu,cpu"); "" = one process. Used
@@ -140,7 +143,7 @@ NAMED_CONFIGS: dict[str, TrainConfig] = {
         image_sets={"coco128": {"format": "yolo", "root": "coco128", "split": "train2017"},
                     "raccoon": {"format": "voc", "root": "raccoon"},
                     "bccd": {"format": "voc", "root": "bccd/BCCD"}},
-        zoom=(0.5, 1.5), scratch_init=False, threads=1),
+        zoom=(0.5, 1.5), scratch_init=False, threads=1, presence_on_export=True),
     # The paper's recipe (spec 2.1-2.2): 4 pairs per step (4 GPUs x 1 pair), SGD with the config's lr 0.01 as the
     # official script applies it: autoscaled by gpus/8, i.e. 0.005 for its 4 GPUs x 1 pair (pass --lr 0.01 for the
     # unscaled value), x0.1 at epochs 8 and 11 of 12, 30,000 pairs per epoch. Stage 1 on COCO from a COCO

@@ -10,7 +10,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from globaltrack.trackers.globaltrack.ops import SEPARABLE_MIN_ROIS, multilevel_roi_align, roi_align_v1  # noqa: E402
+from globaltrack.trackers.globaltrack.ops import (  # noqa: E402
+    SEPARABLE_MIN_ROIS, _roi_align_reference, multilevel_roi_align, roi_align_v1)
 from globaltrack.trackers.globaltrack.preprocess import preprocess_image  # noqa: E402
 from tests.trackers.globaltrack.test_globaltrack_conventions import reference_roi_align_v1  # noqa: E402
 
@@ -121,8 +122,9 @@ def test_inference_roi_align_the_separable_form_equals_the_v1_kernel():
     for k, b in enumerate(images):
         box = rois[k, 1:].tolist()  # the float32 coordinates the kernels see
         np.testing.assert_allclose(ours[k], reference_roi_align_v1(feat[b], box), atol=1e-5, err_msg=str(box))
-    # and the training path (torchvision + the v1 transcription for sub-pixel RoIs) to float32 rounding
-    np.testing.assert_allclose(ours, roi_align_v1(torch.from_numpy(feat), rois, 7, 4, 2).detach().numpy(), atol=1e-6)
+    # and the other path (torchvision + the v1 transcription for sub-pixel RoIs) to float32 rounding
+    reference = _roi_align_reference(torch.from_numpy(feat), shifted, 7, 0.25, 2)
+    np.testing.assert_allclose(ours, reference.numpy(), atol=1e-6)
 
 
 def test_inference_roi_align_in_chunks_of_rois_equals_the_training_path():
@@ -134,7 +136,44 @@ def test_inference_roi_align_in_chunks_of_rois_equals_the_training_path():
     rois = torch.from_numpy(np.c_[rng.integers(0, 2, 150), xy, xy + wh].astype(np.float32))
     with torch.no_grad():
         chunked = roi_align_v1(feat, rois, 7, 4, 2)
-    np.testing.assert_allclose(chunked.numpy(), roi_align_v1(feat, rois, 7, 4, 2).detach().numpy(), atol=1e-5)
+        reference = _roi_align_reference(feat, torch.cat([rois[:, :3], rois[:, 3:] + 1.0], 1), 7, 0.25, 2)
+    np.testing.assert_allclose(chunked.numpy(), reference.numpy(), atol=1e-5)
+
+
+def _graph_names(fn) -> set[str]:
+    seen, todo = {}, [fn]
+    while todo:
+        f = todo.pop()
+        if f is not None and id(f) not in seen:
+            seen[id(f)] = type(f).__name__
+            todo += [g for g, _ in f.next_functions]
+    return set(seen.values())
+
+
+@pytest.mark.parametrize("channels", [5, 512])  # 512: the RoIs go in chunks of 56
+def test_training_roi_align_the_separable_gradient_equals_torchvisions(channels):
+    # with autograd the separable form's own backward (the transposed products added into the windows) against
+    # autograd through torchvision's op and the v1 transcription: RoIs of every size, outside the map, sub-pixel,
+    # overlapping (their gradients add up), two images, long slivers (torchvision's path inside roi_align_v1)
+    rng = np.random.default_rng(10)
+    feat = torch.from_numpy(rng.standard_normal((2, channels, 20, 40)).astype(np.float32))
+    k = 120
+    xy = rng.uniform(-40, 160, (k, 2))
+    wh = rng.uniform(0, 70, (k, 2))
+    wh[:10] = rng.uniform(0, 3, (10, 2))
+    rows = [[k_ % 2, *xy[k_], *(xy[k_] + wh[k_])] for k_ in range(k)] + [[0, 0.0, 2, 159, 3], [1, 3.5, 1, 150, 2.5]]
+    rois = torch.tensor(rows, dtype=torch.float32)
+    weights = torch.from_numpy(rng.standard_normal((len(rows), channels, 7, 7)).astype(np.float32))
+    ours_in = feat.clone().requires_grad_(True)
+    ours = roi_align_v1(ours_in, rois, 7, 4, 2)
+    assert "_SeparableRoIAlignBackward" in _graph_names(ours.grad_fn)  # the path under test was taken
+    (ours * weights).sum().backward()
+    ref_in = feat.clone().requires_grad_(True)
+    reference = _roi_align_reference(ref_in, torch.cat([rois[:, :3], rois[:, 3:] + 1.0], 1), 7, 0.25, 2)
+    (reference * weights).sum().backward()
+    torch.testing.assert_close(ours, reference, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(ours_in.grad, ref_in.grad, atol=1e-4, rtol=1e-5)
+    assert ref_in.grad.abs().max() > 1.0
 
 
 def test_inference_roi_align_pools_in_float32_under_autocast():

@@ -100,7 +100,8 @@ class Train:
         if args.from_checkpoint:
             if not args.export:
                 raise UserError("--from needs --export PATH")
-            _export(args.from_checkpoint, args.export)
+            _export(args.from_checkpoint, args.export, _presence_root(_checkpoint_train_config(args.from_checkpoint),
+                                                                      args.data_root))
             return 0
 
         overrides = {k: getattr(args, k) for k in (
@@ -139,15 +140,41 @@ class Train:
             return 0
         print(f"last checkpoint: {last}; log: {out / LOG_NAME}; plot: {out / PLOT_NAME}")
         if args.export:
-            _export(last, args.export)
+            _export(last, args.export, _presence_root(cfg, None))
         return 0
 
 
-def _export(checkpoint, path) -> None:
+def _checkpoint_train_config(checkpoint):
+    """The `TrainConfig` a training checkpoint was written under (the defaults for a file without one)."""
+    from globaltrack.trackers.globaltrack.checkpoint import safe_load
+    from globaltrack.training.train import TrainConfig
+
+    meta = safe_load(checkpoint).get("meta") or {}
+    return TrainConfig.from_dict(meta.get("train_config") or {})
+
+
+def _presence_root(cfg, data_root) -> str | None:
+    """Where the export chooses the presence threshold (the config's ``presence_on_export``), or None."""
+    return (data_root or cfg.data_root) if cfg.presence_on_export else None
+
+
+def _export(checkpoint, path, presence_root: str | None = None) -> None:
     """fp16 weights, as shipped (half the size; the shipped model's figures are measured on its fp16 file), and the
-    run's loss log and plot beside them."""
+    run's loss log and plot beside them; with ``presence_root``, the presence threshold chosen on coco128 val2017
+    there and stored in the file (the shipped file's threshold is chosen the same way)."""
     from globaltrack.training.train import export_log, export_weights
 
     print(f"exported {export_weights(checkpoint, path, fp16=True)}")
     for f in export_log(Path(checkpoint).parent, path):
         print(f"  with {f}")
+    if presence_root is not None:
+        from globaltrack.training.real_evidence import VAL, store_presence_threshold
+
+        try:
+            presence = store_presence_threshold(path, presence_root)
+        except UserError as err:  # the weights are written; say so, and how to finish
+            raise UserError(f"{path} is exported, but its presence threshold could not be chosen ({err}); "
+                            f"pass --data-root (the folder holding coco128), or run `python -m "
+                            f"globaltrack.training.real_evidence {path} --store-threshold --data-root DIR`") from None
+        print(f"  presence threshold {presence['threshold']} (balanced accuracy {presence['balanced_accuracy']} on "
+              f"{' '.join(VAL)} under {presence_root}) stored in {path}")

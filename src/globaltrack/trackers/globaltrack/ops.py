@@ -12,8 +12,9 @@ function it reproduces and how torchvision's op is shimmed:
   OTB Couple at 1333x800; with torchvision's clamp their RoI features were off by up to 23% and their scores by up to
   0.067), so those RoIs -- and only those -- go through ``_roi_align_v1_exact``, a PyTorch transcription of the v1
   kernel.
-  On the CPU without autograd (tracking) RoIs up to 24 feature pixels a side are pooled by ``_roi_align_separable``
-  instead: the same v1 kernel (clamp to 0 included) as two small matrix products per RoI.
+  On the CPU RoIs up to 24 feature pixels a side are pooled by ``_roi_align_separable`` instead (tracking and
+  training): the same v1 kernel (clamp to 0 included) as two small matrix products per RoI, and its transpose for
+  the gradient.
 - ``delta2bbox`` / ``bbox2delta``: ``mmdet/core/bbox/transforms.py``, reimplemented (torchvision's decoder clamps dw
   only from above and clips to [0, W] instead of [0, W-1]).
 - ``map_roi_levels``: ``mmdet/models/roi_extractors/single_level.py``.
@@ -186,17 +187,27 @@ def _roi_align_v1_exact(feature: torch.Tensor, shifted: torch.Tensor, output_siz
 def _roi_align_separable(feature: torch.Tensor, shifted: torch.Tensor, output_size: int, spatial_scale: float,
                          sampling_ratio: int, max_window: int = 24):
     """The v1 RoIAlign (RoI sides clamped at 0, as ``_roi_align_v1_exact``) computed as two small matrix products
-    per RoI; for inference. Returns (pooled (K', C, out, out), the indices K' of the RoIs it pooled): those whose
-    window of feature pixels is at most ``max_window`` a side (the rest are left to the caller).
+    per RoI. Returns (pooled (K', C, out, out), the indices K' of the RoIs it pooled): those whose window of feature
+    pixels is at most ``max_window`` a side (the rest are left to the caller). Differentiable in ``feature``
+    (``_SeparableRoIAlign``: the transposed products, added back into the windows), as torchvision's op.
 
     Why: bilinear sampling is separable. A sample is ``wy(y) * wx(x)`` times the 4 neighbours, and it is zero when
     either coordinate leaves [-1, size], so the bin average over s x s samples is ``Ay @ F @ Ax^T`` with (out, window)
     weight matrices per axis and F the RoI's window of the map. torchvision's CPU kernel walks every sample of every
     channel on one thread (~8-10 ms for 150 RoIs of the default model); this takes ~6, the same values to float32
-    rounding (a reordering of the same sums). Gradients through it are right too (checked against torchvision's
-    to 1e-6), but training keeps torchvision's op: 240 iterations of ``lite0-real`` took as long with it (233 and
-    244 s against 227 and 259, alternated)."""
-    n, channels, height, width = feature.shape
+    rounding (a reordering of the same sums). Its backward likewise replaces torchvision's, which scatters every
+    sample on one thread: a ``lite0-real`` training step ~4% faster (``bench/train_speed.py``)."""
+    chosen, chunks = _separable_plan(feature.shape, shifted, output_size, spatial_scale, sampling_ratio, max_window)
+    if chosen.numel() == 0:
+        return feature.new_zeros((0, feature.shape[1], output_size, output_size)), chosen
+    return _SeparableRoIAlign.apply(feature, chunks, output_size), chosen
+
+
+def _separable_plan(shape, shifted: torch.Tensor, output_size: int, spatial_scale: float, sampling_ratio: int,
+                    max_window: int):
+    """(indices of the RoIs whose window fits ``max_window``, chunks of (ay, ax, starts)): each RoI's (out, ky) and
+    (out, kx) weight matrices and the flat channels-last pixel index where each of its ky window rows starts."""
+    n, channels, height, width = shape
     start_w, start_h, end_w, end_h = (shifted[:, i] * spatial_scale for i in (1, 2, 3, 4))
     bin_w = (end_w - start_w).clamp(min=0) / output_size
     bin_h = (end_h - start_h).clamp(min=0) / output_size
@@ -210,37 +221,73 @@ def _roi_align_separable(feature: torch.Tensor, shifted: torch.Tensor, output_si
     origins = [low[:, 0, 0] for low, _, _, _ in axes]
     extents = [high[:, -1, -1] - o + 1 for (_, high, _, _), o in zip(axes, origins)]
     chosen = torch.nonzero((extents[0] <= max_window) & (extents[1] <= max_window)).flatten()
-    if chosen.numel() == 0:
-        return feature.new_zeros((0, channels, output_size, output_size)), chosen
-    # each window row is kx * C contiguous floats of the channels-last map, gathered in one index_select; a window
-    # reaching past the right edge reads the next row's pixels (or the zeros appended), all at weight 0
-    flat = torch.cat([feature.permute(0, 2, 3, 1).reshape(-1), feature.new_zeros(max_window * channels)])
     # RoIs in chunks that bound the gathered windows to ~64 MB (r50: 1000 RoIs of 256 channels)
     chunk = max(1, (1 << 24) // (max_window * max_window * channels))
-    pooled = []
+    chunks = []
     for part in chosen.split(chunk):
         mats = []
         for (low, high, w_low, w_high), origin, extent in zip(axes, origins, extents):
             low, high, w_low, w_high, origin = low[part], high[part], w_low[part], w_high[part], origin[part]
-            mat = feature.new_zeros((part.numel(), output_size, int(extent[part].max())))
+            mat = shifted.new_zeros((part.numel(), output_size, int(extent[part].max())))
             index = torch.cat([low, high], 2) - origin[:, None, None]
             mats.append(mat.scatter_add_(2, index, torch.cat([w_low, w_high], 2) / sampling_ratio))
-        (ay, ky), (ax, kx) = [(mat, mat.shape[2]) for mat in mats]
-        m = part.numel()
-        rows = (origins[0][part, None] + torch.arange(ky, device=shifted.device)).clamp(max=height - 1)
-        segments = flat.as_strided((n * height * width, kx * channels), (channels, 1))
+        ay, ax = mats
+        # rows below the map have weight 0; clamped, they stay inside it
+        rows = (origins[0][part, None] + torch.arange(ay.shape[2], device=shifted.device)).clamp(max=height - 1)
         starts = (shifted[part, 0].long()[:, None] * height + rows) * width + origins[1][part, None]
-        windows = segments.index_select(0, starts.reshape(-1)).view(m, ky, kx * channels)
-        rows_pooled = torch.bmm(ay, windows).view(m, output_size, kx, channels)  # (m, ph, x, C)
-        cols_pooled = torch.bmm(ax, rows_pooled.transpose(1, 2).reshape(m, kx, output_size * channels))  # (m, pw, ph*C)
-        pooled.append(cols_pooled.view(m, output_size, output_size, channels).permute(0, 3, 2, 1))
-    return (pooled[0] if len(pooled) == 1 else torch.cat(pooled)), chosen
+        chunks.append((ay, ax, starts.reshape(-1)))
+    return chosen, chunks
+
+
+class _SeparableRoIAlign(torch.autograd.Function):
+    """``Ay @ window @ Ax^T`` per RoI on the channels-last map; backward ``Ay^T @ grad @ Ax`` added into the windows.
+
+    Each window row is kx * C contiguous floats of the channels-last map, gathered in one index_select; a window
+    reaching past a row's right edge reads the next row's pixels (or the zeros appended), all at weight 0, and its
+    backward adds zeros there."""
+
+    @staticmethod
+    def forward(ctx, feature, chunks, output_size):
+        n, channels, height, width = feature.shape
+        pad = max(ax.shape[2] for _, ax, _ in chunks)
+        flat = torch.cat([feature.detach().permute(0, 2, 3, 1).reshape(-1), feature.new_zeros(pad * channels)])
+        pooled = []
+        for ay, ax, starts in chunks:
+            (m, _, ky), kx = ay.shape, ax.shape[2]
+            segments = flat.as_strided((n * height * width, kx * channels), (channels, 1))
+            windows = segments.index_select(0, starts).view(m, ky, kx * channels)
+            rows_pooled = torch.bmm(ay, windows).view(m, output_size, kx, channels)  # (m, ph, x, C)
+            # (m, pw, ph * C)
+            cols_pooled = torch.bmm(ax, rows_pooled.transpose(1, 2).reshape(m, kx, output_size * channels))
+            pooled.append(cols_pooled.view(m, output_size, output_size, channels).permute(0, 3, 2, 1))
+        ctx.chunks, ctx.shape, ctx.pad = chunks, feature.shape, pad
+        return pooled[0] if len(pooled) == 1 else torch.cat(pooled)
+
+    @staticmethod
+    def backward(ctx, grad):
+        n, channels, height, width = ctx.shape
+        grad_flat = grad.new_zeros((n * height * width + ctx.pad, channels))
+        first = 0
+        for ay, ax, starts in ctx.chunks:
+            (m, out, ky), kx = ay.shape, ax.shape[2]
+            g = grad[first:first + m].permute(0, 3, 2, 1).reshape(m, out, out * channels)  # (m, pw, ph*C)
+            first += m
+            rows_grad = torch.bmm(ax.transpose(1, 2), g).view(m, kx, out, channels)  # (m, x, ph, C)
+            windows_grad = torch.bmm(ay.transpose(1, 2), rows_grad.transpose(1, 2).reshape(m, out, kx * channels))
+            windows_grad = windows_grad.view(m * ky, kx, channels)
+            for dx in range(kx):  # window column dx of every row: pixel start + dx (index_add_ sums repeats)
+                grad_flat.index_add_(0, starts + dx, windows_grad[:, dx])
+        grad_feature = grad_flat[:n * height * width].view(n, height, width, channels).permute(0, 3, 1, 2)
+        return grad_feature, None, None
 
 
 # Below this many RoIs on one map torchvision's op is the faster one: the separable form's fixed cost (~0.8 ms) is
 # then larger than what it saves per RoI. Measured on a lite0_fpn P3 map, 2 threads: 4 RoIs 1.1 vs 0.5 ms
 # (separable vs torchvision), 16 RoIs 1.1 vs 0.9, 32 RoIs 1.3 vs 1.7, 64 RoIs 1.6 vs 3.2.
 SEPARABLE_MIN_ROIS = 16
+# Training (autograd) on the CPU also pools in the separable form: its backward replaces torchvision's one-thread
+# scatter of every sample (bench/train_speed.py measures the two side by side; False: torchvision's op)
+SEPARABLE_TRAINING = True
 
 
 def roi_align_v1(feature: torch.Tensor, rois: torch.Tensor, output_size: int, stride: int,
@@ -249,9 +296,9 @@ def roi_align_v1(feature: torch.Tensor, rois: torch.Tensor, output_size: int, st
 
     ``torchvision.ops.roi_align(aligned=False)`` on x2+1, y2+1 for RoIs at least one feature pixel wide and high;
     the v1 kernel transcribed (``_roi_align_v1_exact``) for narrower or lower ones, where torchvision's clamp of the
-    width and height to 1 differs from v1's clamp to 0. CPU inference (no autograd) pools ordinary RoIs in the
-    separable form (``_roi_align_separable``: v1's clamp, the same values to float32 rounding, faster from
-    ``SEPARABLE_MIN_ROIS`` RoIs on).
+    width and height to 1 differs from v1's clamp to 0. On the CPU ordinary RoIs are pooled in the separable form
+    (``_roi_align_separable``: v1's clamp, the same values and gradients to float32 rounding, faster from
+    ``SEPARABLE_MIN_ROIS`` RoIs on), in training too unless ``SEPARABLE_TRAINING`` is False.
 
     Box coordinates stay float32 (in bfloat16 a coordinate near 1000 would be off by several pixels); reduced-
     precision features are pooled in float32 and the result is returned in the feature's dtype.
@@ -259,10 +306,10 @@ def roi_align_v1(feature: torch.Tensor, rois: torch.Tensor, output_size: int, st
     shifted = torch.cat([rois[:, :3], rois[:, 3:] + 1.0], dim=1).float()
     scale = 1.0 / stride
     feature32 = feature.float()
-    if (sampling_ratio > 0 and shifted.shape[0] >= SEPARABLE_MIN_ROIS and not torch.is_grad_enabled()
-            and feature.device.type == "cpu"):
-        # CPU inference: the separable form for RoIs of ordinary size (all but long slivers), torchvision's for the
-        # rest (on a GPU torchvision's kernel is parallel; the separable form was measured on the CPU only)
+    if (sampling_ratio > 0 and shifted.shape[0] >= SEPARABLE_MIN_ROIS and feature.device.type == "cpu"
+            and (SEPARABLE_TRAINING or not torch.is_grad_enabled())):
+        # the separable form for RoIs of ordinary size (all but long slivers), torchvision's for the rest (on a GPU
+        # torchvision's kernel is parallel; the separable form was measured on the CPU only)
         with torch.autocast("cpu", enabled=False):  # pooled in float32 also under autocast, as torchvision's op
             pooled, done = _roi_align_separable(feature32, shifted, output_size, scale, sampling_ratio)
         if done.numel() == shifted.shape[0]:
