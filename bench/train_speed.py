@@ -1,4 +1,4 @@
-"""GlobalTrack training speed: seconds per iteration of a named training config, RoIAlign's two CPU paths side by side.
+"""GlobalTrack training speed: seconds per iteration of a named training config, the step's CPU paths side by side.
 
     python bench/train_speed.py                          # lite0-real, 3 rounds of 40 iterations per path
     python bench/train_speed.py --iters 60 --rounds 4
@@ -6,9 +6,11 @@
 One process of the config's layout (``lite0-real``: each of its two DDP processes trains one pair a step on one
 thread), the config's model, data and lr. Every round runs each path from the same initial weights and optimizer
 state on the same pairs (loaded before timing, so data loading is not in the figures), the paths alternated so that
-a change of the machine's load falls on both. Prints the median seconds per iteration of each path, their ratio,
-the schedule's length at that rate (DDP adds its all-reduce), and the largest difference of the first iterations'
-losses between the paths (float32 rounding: the two pool the same values).
+a change of the machine's load falls on all. The paths: the former step (torchvision's RoIAlign, the eager frozen
+stages), with the separable RoIAlign (``ops.SEPARABLE_TRAINING``), and also with the frozen stages as one graph
+(``frozen_prefix.ENABLED``). Prints the median seconds per iteration of each path, their ratios, the schedule's
+length at that rate (DDP adds its all-reduce), and the largest difference of the first iterations' losses from the
+former path's (float32 rounding: all compute the same values).
 """
 from __future__ import annotations
 
@@ -23,7 +25,8 @@ from pathlib import Path
 # `python bench/train_speed.py` puts bench/ first on sys.path, where globaltrack.py would shadow the package
 sys.path = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
-PATHS = {"torchvision RoIAlign": False, "separable RoIAlign": True}  # ops.SEPARABLE_TRAINING
+# (ops.SEPARABLE_TRAINING, frozen_prefix.ENABLED): the former training step, then each change added
+PATHS = {"former": (False, False), "+ separable RoIAlign": (True, False), "+ frozen-stage graph": (True, True)}
 
 
 def main(argv=None) -> int:
@@ -38,7 +41,7 @@ def main(argv=None) -> int:
     import numpy as np
     import torch
 
-    from globaltrack.trackers.globaltrack import ops
+    from globaltrack.trackers.globaltrack import frozen_prefix, ops
     from globaltrack.training.train import batch_losses, build_model, build_pairs, get_train_config, sum_losses
 
     cfg = get_train_config(args.config, **({"data_root": args.data_root} if args.data_root else {}))
@@ -48,15 +51,16 @@ def main(argv=None) -> int:
     model.train()
     data = build_pairs(cfg, Path("work_dirs") / "bench-train-speed")
     data.set_epoch(0)
-    per_process = cfg.batch_size // max(1, len([d for d in cfg.devices.split(",") if d]))
+    processes = max(1, len([d for d in cfg.devices.split(",") if d]))
+    per_process = cfg.batch_size // processes
     order = np.random.default_rng([cfg.seed, 0]).permutation(cfg.pairs_per_epoch)
     steps = args.warmup + args.iters
     batches = [[data[int(i)] for i in order[k * per_process:(k + 1) * per_process]] for k in range(steps)]
     initial = copy.deepcopy(model.state_dict())
     params = [p for p in model.parameters() if p.requires_grad]
 
-    def run(separable: bool) -> tuple[list[float], list[float]]:
-        ops.SEPARABLE_TRAINING = separable
+    def run(path: tuple[bool, bool]) -> tuple[list[float], list[float]]:
+        ops.SEPARABLE_TRAINING, frozen_prefix.ENABLED = path
         random.seed(cfg.seed)  # forward_train's draw of 8 instances, and the samplers: the same for both paths
         torch.manual_seed(cfg.seed)
         model.load_state_dict(initial)
@@ -77,8 +81,8 @@ def main(argv=None) -> int:
     times = {name: [] for name in PATHS}
     first_losses = {}
     for r in range(args.rounds):
-        for name, separable in (PATHS.items() if r % 2 == 0 else reversed(PATHS.items())):
-            t, losses = run(separable)
+        for name, path in (PATHS.items() if r % 2 == 0 else reversed(PATHS.items())):
+            t, losses = run(path)
             times[name] += t
             first_losses.setdefault(name, losses[:3])
             print(f"round {r + 1} {name}: {statistics.median(t):.3f} s/it (median of {len(t)})", flush=True)
@@ -91,10 +95,23 @@ def main(argv=None) -> int:
         medians[name] = statistics.median(t)
         print(f"{name:<22} {medians[name]:>12.3f} {statistics.mean(t):>8.3f} "
               f"{medians[name] * iterations / 60:>18.1f} min")
-    old, new = medians.values()
-    print(f"ratio separable / torchvision: {new / old:.3f}")
-    a, b = first_losses.values()
-    print(f"first {len(a)} losses, largest difference between the paths: {max(abs(x - y) for x, y in zip(a, b)):.2e}")
+    former = medians["former"]
+    for name, m in medians.items():
+        print(f"{name}: {m / former:.3f} of the former median")
+    if processes > 1:
+        # the processes' pairs of one step are consecutive here: a step lasts as long as its slowest process
+        first = -args.warmup % processes  # the first timed iteration that starts a step
+        for name, t in times.items():
+            rounds = [t[r * args.iters:(r + 1) * args.iters] for r in range(args.rounds)]
+            steps = [max(rt[k:k + processes]) for rt in rounds for k in range(first, len(rt) - processes + 1,
+                                                                              processes)]
+            if not steps:
+                continue
+            print(f"{name}: a {processes}-process step, its slowest pair without the all-reduce: mean "
+                  f"{statistics.mean(steps):.3f} s ({statistics.mean(steps) * iterations / 60:.1f} min)")
+    a = first_losses["former"]
+    diff = max(abs(x - y) for b in first_losses.values() for x, y in zip(a, b))
+    print(f"first {len(a)} losses, largest difference from the former path's: {diff:.2e}")
     return 0
 
 

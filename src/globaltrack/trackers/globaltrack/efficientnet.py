@@ -167,6 +167,9 @@ def backbone_with_fpn(fpn_channels: int):
     from torch import nn
     from torchvision.ops.feature_pyramid_network import FeaturePyramidNetwork, LastLevelMaxPool
 
+    from globaltrack.trackers.globaltrack.frozen_prefix import FrozenPrefix
+    from globaltrack.trackers.globaltrack.frozen_prefix import usable as prefix_usable
+
     # torchvision's ImageNet normalisation (what ``preprocess.py`` produces) -> this network's (x - 127.5) / 127.5
     from globaltrack.trackers.globaltrack.preprocess import MEAN, STD
 
@@ -184,6 +187,9 @@ def backbone_with_fpn(fpn_channels: int):
             return fuse_batchnorm(self.body)
 
         def frozen_modules(self, frozen_stages: int) -> list:
+            # the model freezes these; in training the frozen blocks then run as one inference graph
+            if getattr(getattr(self, "prefix", None), "blocks", None) != frozen_stages:
+                self.prefix = FrozenPrefix(self.body, frozen_stages) if frozen_stages >= 1 else None
             return frozen_modules(self.body, frozen_stages)
 
         def forward(self, images):
@@ -193,7 +199,17 @@ def backbone_with_fpn(fpn_channels: int):
             x = images * a + b
             # channels_last: depthwise and 1x1 convolutions run ~1.4x faster on CPU in NHWC (measured, 2 threads)
             x = x.contiguous(memory_format=torch.channels_last)
-            out = self.fpn(features(self.body, x))
+            prefix = getattr(self, "prefix", None)
+            if self.training and prefix is not None and prefix_usable(self.body, prefix.blocks, x):
+                maps, x = prefix(x)
+                for i, block in enumerate(list(self.body.blocks)[prefix.blocks:], prefix.blocks):
+                    x = block(x)
+                    if i + 1 in self.body._stage_out_idx:  # as EfficientNetFeatures.forward
+                        maps.append(x)
+                feats = OrderedDict((str(i), m) for i, m in enumerate(maps))
+            else:
+                feats = features(self.body, x)
+            out = self.fpn(feats)
             return OrderedDict((k, v.contiguous()) for k, v in out.items())
 
     return EfficientNetFPN()
