@@ -84,13 +84,9 @@ class FrozenPrefix:
 def usable(body, blocks: int, images: torch.Tensor) -> bool:
     """Where the prefix graph is the same computation as the eager modules: CPU float32 without autocast, at least
     one frozen block, and the frozen modules without gradients and in eval mode (running BatchNorm statistics)."""
-    if not ENABLED or blocks < 1 or images.device.type != "cpu" or images.dtype != torch.float32:
+    from globaltrack.trackers.globaltrack.traced_backbone import _autocast_on
+
+    if not ENABLED or blocks < 1 or images.device.type != "cpu" or images.dtype != torch.float32 or _autocast_on():
         return False
-    try:
-        if torch.is_autocast_enabled("cpu"):
-            return False
-    except TypeError:  # PyTorch < 2.4
-        if torch.is_autocast_cpu_enabled():
-            return False
     prefix = [body.conv_stem, body.bn1, *list(body.blocks)[:blocks]]
     return all(not m.training and not any(p.requires_grad for p in m.parameters()) for m in prefix)
