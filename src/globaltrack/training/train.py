@@ -134,7 +134,9 @@ NAMED_CONFIGS: dict[str, TrainConfig] = {
     # beside it; AR@1 / AR@10 0.331 / 0.414 and top-1 right on 0.588 of the val queries, as without (a tie there);
     # held-out real-sequence AUC 0.579 -> 0.622, which broke the tie. rcnn_distractor_copies=4 (same run otherwise,
     # 101.2 min) was worse everywhere: top-1 right on 0.569 of the val queries (0.473 of those with a same-class
-    # co-instance, against 0.478), AR@1 0.319, held-out AUC 0.541; so 2 stays.
+    # co-instance, against 0.478), AR@1 0.319, held-out AUC 0.541; so 2 stays. A slower machine (2026-12-07) took
+    # 122.7 min for the whole run (1.01 s an iteration) before the separable RoIAlign backward and the frozen-stage
+    # graph (frozen_prefix.py) made the step 0.852 of that (bench/train_speed.py).
     "lite0-real": TrainConfig(
         name="lite0-real", model="lite0_fpn",
         model_overrides={"rpn_batch": 64, "rcnn_batch": 64, "rcnn_distractor_copies": 2},
