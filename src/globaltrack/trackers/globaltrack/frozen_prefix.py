@@ -49,8 +49,9 @@ class FrozenPrefix:
         self._run = None
 
     def _frozen_tensors(self):
-        prefix = [self.body.conv_stem, self.body.bn1, *list(self.body.blocks)[:self.blocks]]
-        return [t for m in prefix for t in (*m.parameters(), *m.buffers())]
+        from globaltrack.trackers.globaltrack.efficientnet import frozen_modules
+
+        return [t for m in frozen_modules(self.body, self.blocks) for t in (*m.parameters(), *m.buffers())]
 
     def _build(self, example: torch.Tensor):
         from globaltrack.trackers.globaltrack.efficientnet import fuse_batchnorm
@@ -84,9 +85,10 @@ class FrozenPrefix:
 def usable(body, blocks: int, images: torch.Tensor) -> bool:
     """Where the prefix graph is the same computation as the eager modules: CPU float32 without autocast, at least
     one frozen block, and the frozen modules without gradients and in eval mode (running BatchNorm statistics)."""
+    from globaltrack.trackers.globaltrack.efficientnet import frozen_modules
     from globaltrack.trackers.globaltrack.traced_backbone import _autocast_on
 
     if not ENABLED or blocks < 1 or images.device.type != "cpu" or images.dtype != torch.float32 or _autocast_on():
         return False
-    prefix = [body.conv_stem, body.bn1, *list(body.blocks)[:blocks]]
-    return all(not m.training and not any(p.requires_grad for p in m.parameters()) for m in prefix)
+    return all(not m.training and not any(p.requires_grad for p in m.parameters())
+               for m in frozen_modules(body, blocks))
