@@ -149,20 +149,28 @@ def frozen_modules(body, frozen_stages: int) -> list:
     return mods
 
 
+def is_feature_block(body, i: int) -> bool:
+    """Whether block ``i``'s output is one of the body's feature maps: timm's ``EfficientNetFeatures.forward`` rule,
+    written once here for the two places that run the blocks themselves (training's frozen-stage graph and the
+    trainable blocks after it); the equality tests with the eager body catch a change of it in timm."""
+    return i + 1 in body._stage_out_idx
+
+
 def features(body, images) -> "OrderedDict":
     maps = body(images)
     return OrderedDict((str(i), m) for i, m in enumerate(maps))
 
 
 __all__ = ["PIP_PACKAGE", "FEATURE_CHANNELS", "FEATURE_STRIDES", "INPUT_MEAN", "INPUT_STD", "build_body",
-           "classifier", "convert_state_dict", "efficientnet_pytorch_to_timm", "frozen_modules", "load_pretrained",
-           "weights_path"]
+           "classifier", "convert_state_dict", "efficientnet_pytorch_to_timm", "frozen_modules", "is_feature_block",
+           "load_pretrained", "weights_path"]
 
 
-def backbone_with_fpn(fpn_channels: int):
+def backbone_with_fpn(fpn_channels: int, frozen_stages: int = -1):
     """``body`` (EfficientNet-Lite0 to stride 32) + torchvision ``FeaturePyramidNetwork`` on the stride-8/16/32 maps
     with ``LastLevelMaxPool`` (P6, stride 64): the same ``backbone.{body,fpn}`` layout and FPN keys as
-    ``BackboneWithFPN``, so the RPN, RoI heads and modulators are unchanged."""
+    ``BackboneWithFPN``, so the RPN, RoI heads and modulators are unchanged. ``frozen_stages`` (the model freezes
+    ``frozen_modules(body, frozen_stages)``): in training, stem and frozen blocks run as one inference graph."""
     import torch
     from torch import nn
     from torchvision.ops.feature_pyramid_network import FeaturePyramidNetwork, LastLevelMaxPool
@@ -182,14 +190,12 @@ def backbone_with_fpn(fpn_channels: int):
             self.body = build_body()
             self.fpn = FeaturePyramidNetwork(list(FEATURE_CHANNELS), fpn_channels, extra_blocks=LastLevelMaxPool())
             self.out_channels = fpn_channels
+            self.prefix = FrozenPrefix(self.body, frozen_stages) if frozen_stages >= 1 else None
 
         def fuse_for_inference(self) -> int:
             return fuse_batchnorm(self.body)
 
         def frozen_modules(self, frozen_stages: int) -> list:
-            # the model freezes these; in training the frozen blocks then run as one inference graph
-            if getattr(getattr(self, "prefix", None), "blocks", None) != frozen_stages:
-                self.prefix = FrozenPrefix(self.body, frozen_stages) if frozen_stages >= 1 else None
             return frozen_modules(self.body, frozen_stages)
 
         def forward(self, images):
@@ -199,12 +205,12 @@ def backbone_with_fpn(fpn_channels: int):
             x = images * a + b
             # channels_last: depthwise and 1x1 convolutions run ~1.4x faster on CPU in NHWC (measured, 2 threads)
             x = x.contiguous(memory_format=torch.channels_last)
-            prefix = getattr(self, "prefix", None)
+            prefix = self.prefix
             if self.training and prefix is not None and prefix_usable(self.body, prefix.blocks, x):
                 maps, x = prefix(x)
                 for i, block in enumerate(list(self.body.blocks)[prefix.blocks:], prefix.blocks):
                     x = block(x)
-                    if i + 1 in self.body._stage_out_idx:  # as EfficientNetFeatures.forward
+                    if is_feature_block(self.body, i):
                         maps.append(x)
                 feats = OrderedDict((str(i), m) for i, m in enumerate(maps))
             else:

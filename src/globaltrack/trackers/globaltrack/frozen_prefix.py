@@ -11,8 +11,6 @@ folded eager copy is used.
 from __future__ import annotations
 
 import copy
-import warnings
-
 import torch
 from torch import nn
 
@@ -27,7 +25,9 @@ class _Prefix(nn.Module):
         super().__init__()
         self.conv_stem, self.bn1 = body.conv_stem, body.bn1
         self.blocks = nn.Sequential(*list(body.blocks)[:n])
-        self.taps = [i for i in range(n) if i + 1 in body._stage_out_idx]  # as EfficientNetFeatures.forward
+        from globaltrack.trackers.globaltrack.efficientnet import is_feature_block
+
+        self.taps = [i for i in range(n) if is_feature_block(body, i)]
 
     def forward(self, x):
         x = self.bn1(self.conv_stem(x))
@@ -55,20 +55,12 @@ class FrozenPrefix:
 
     def _build(self, example: torch.Tensor):
         from globaltrack.trackers.globaltrack.efficientnet import fuse_batchnorm
+        from globaltrack.trackers.globaltrack.traced_backbone import inference_graph
 
         prefix = copy.deepcopy(_Prefix(self.body, self.blocks)).eval()
         fuse_batchnorm(prefix)
-        try:
-            with warnings.catch_warnings(), torch.no_grad():
-                warnings.simplefilter("ignore")  # the deprecation notice and the tracer's constant warnings
-                graph = torch.jit.freeze(torch.jit.trace(prefix, example, strict=False).eval())
-                run = torch.jit.optimize_for_inference(graph)
-                run(example)  # the optimisation passes run lazily; fail here, not mid-training
-            return run
-        except Exception as err:  # noqa: BLE001 -- any failure means: the folded eager copy
-            warnings.warn(f"training runs the frozen backbone stages eagerly: tracing them failed ({err})",
-                          stacklevel=3)
-            return prefix
+        run = inference_graph(prefix, example, "training runs the frozen backbone stages eagerly")
+        return prefix if run is None else run
 
     def __call__(self, images: torch.Tensor):
         tensors = self._frozen_tensors()
@@ -86,9 +78,9 @@ def usable(body, blocks: int, images: torch.Tensor) -> bool:
     """Where the prefix graph is the same computation as the eager modules: CPU float32 without autocast, at least
     one frozen block, and the frozen modules without gradients and in eval mode (running BatchNorm statistics)."""
     from globaltrack.trackers.globaltrack.efficientnet import frozen_modules
-    from globaltrack.trackers.globaltrack.traced_backbone import _autocast_on
+    from globaltrack.trackers.globaltrack.traced_backbone import autocast_on
 
-    if not ENABLED or blocks < 1 or images.device.type != "cpu" or images.dtype != torch.float32 or _autocast_on():
+    if not ENABLED or blocks < 1 or images.device.type != "cpu" or images.dtype != torch.float32 or autocast_on():
         return False
     return all(not m.training and not any(p.requires_grad for p in m.parameters())
                for m in frozen_modules(body, blocks))

@@ -87,7 +87,7 @@ def build_backbone(cfg: ModelConfig) -> BackboneWithFPN:
     elif cfg.backbone == "efficientnet_lite0":
         from globaltrack.trackers.globaltrack.efficientnet import backbone_with_fpn
 
-        return backbone_with_fpn(cfg.fpn_channels)
+        return backbone_with_fpn(cfg.fpn_channels, cfg.frozen_stages)
     else:
         raise ValueError(f"unknown backbone {cfg.backbone!r}")
     return_layers = {f"layer{i + 1}": str(i) for i in range(4)}

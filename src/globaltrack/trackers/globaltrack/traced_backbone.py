@@ -19,11 +19,27 @@ import torch
 from torch import nn
 
 
-def _autocast_on() -> bool:
+def autocast_on() -> bool:
     try:
         return torch.is_autocast_enabled("cpu")
     except TypeError:  # PyTorch < 2.4
         return torch.is_autocast_cpu_enabled()
+
+
+def inference_graph(module: nn.Module, example: torch.Tensor, fallback: str):
+    """``module`` (in eval mode) traced on ``example``, frozen and optimised for inference; None, with one warning
+    that ends in ``fallback`` (what runs instead), where any step fails. Shared by tracking (this file) and
+    training's frozen stages (``frozen_prefix.py``)."""
+    try:
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")  # the deprecation notice and the tracer's constant warnings
+            graph = torch.jit.freeze(torch.jit.trace(module, example, strict=False).eval())
+            run = torch.jit.optimize_for_inference(graph)
+            run(example)  # the optimisation passes run lazily; fail here, not in a user's frame or mid-training
+        return run
+    except Exception as err:  # noqa: BLE001 -- any failure means: stay eager
+        warnings.warn(f"{fallback}: tracing it failed ({err})", stacklevel=3)
+        return None
 
 
 class TracedBackbone(nn.Module):
@@ -36,16 +52,7 @@ class TracedBackbone(nn.Module):
         self.out_channels = backbone.out_channels
         self.traced = None
         self.eval()  # a new module starts in training mode, where it would always run the eager module
-        try:
-            with warnings.catch_warnings(), torch.no_grad():
-                warnings.simplefilter("ignore")  # the deprecation notice and the tracer's constant warnings
-                graph = torch.jit.trace(self.eager, example, strict=False)
-                self.traced = torch.jit.optimize_for_inference(torch.jit.freeze(graph.eval()))
-                self.traced(example)  # the optimisation passes run lazily; fail here, not in a user's frame
-        except Exception as err:  # noqa: BLE001 -- any failure means: stay eager
-            warnings.warn(f"GlobalTrack runs its backbone eagerly (slower): tracing it failed ({err})",
-                          stacklevel=2)
-            self.traced = None
+        self.traced = inference_graph(self.eager, example, "GlobalTrack runs its backbone eagerly (slower)")
 
     def __getattr__(self, name: str):
         # the wrapped module's attributes (``body``, ``frozen_modules``, ...) as the model's code expects them
@@ -56,7 +63,7 @@ class TracedBackbone(nn.Module):
 
     def forward(self, images: torch.Tensor):
         if (self.traced is None or self.training or images.device.type != "cpu" or images.dtype != torch.float32
-                or torch.is_grad_enabled() or _autocast_on()):
+                or torch.is_grad_enabled() or autocast_on()):
             return self.eager(images)
         return self.traced(images)
 
