@@ -211,7 +211,8 @@ def test_demo_evidence_puts_the_real_data_first(tmp_path, monkeypatch):
                                                  "selection": "a tie on val", "refine_choice": "3 passes"},
             "real_sequences": {"sequences": ["a"], "frames": 5, "otb": {"gt": {"auc": 0.5, "per_sequence": {"a": 0.5}}},
                                "lasot": {"gt": {"auc": 0.49}}},
-            "cross_vs_single_query": "not measured"}
+            "cross_vs_single_query": "not measured",
+            "recipe_runs": {"rows": {"shipped": {"minutes": 90.0}, "again": {"minutes": 95.0}}, "how": "twice"}}
     (tmp_path / "evidence_lite0_real.json").write_text(json.dumps(real))
     (tmp_path / "evidence.json").write_text(json.dumps({
         "tables": {"AR@k synthetic": {"QG-RPN": {"AR@1": 0.9}}, "Long-term: AUC": {"gt": {"AUC all": 40.0}}},
@@ -222,7 +223,9 @@ def test_demo_evidence_puts_the_real_data_first(tmp_path, monkeypatch):
     assert titles[0].startswith("AR@k on coco128 val2017")
     assert list(ev["tables"][titles[0]]) == ["RPN (plain, no modulator)", "QG-RCNN", "QG-RCNN, short"]
     assert ev["tables"][titles[1]]["gt"] == {"AUC (otb rules)": 0.5, "AUC (lasot rules)": 0.49, "a": 0.5}
-    assert titles[-1] == "Synthetic test split, tiny model: Long-term: AUC" and len(titles) == 3
+    assert ev["tables"][titles[2]] == {"shipped": {"minutes": 90.0}, "again": {"minutes": 95.0}}
+    assert titles[2].startswith("Runs of the training recipe") and "Recipe runs: twice" in ev["notes"]
+    assert titles[-1] == "Synthetic test split, tiny model: Long-term: AUC" and len(titles) == 4
     assert "Cross vs single query: not measured" in ev["notes"]
     assert "Model selection: a tie on val" in ev["notes"]
     assert "Top-1 box refinement: 3 passes" in ev["notes"]

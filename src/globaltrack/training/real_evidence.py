@@ -124,6 +124,11 @@ def report_tables(real: dict) -> dict:
         notes.append(f"Cross vs single query: {cross.get('how', '')}")
     elif cross:
         notes.append(f"Cross vs single query: {cross}")
+    runs = real.get("recipe_runs")
+    if isinstance(runs, dict) and runs.get("rows"):
+        # the same command and seed run again: the spread a user reproducing the weights should expect
+        tables["Runs of the training recipe (the same command and seed)"] = runs["rows"]
+        notes.append(f"Recipe runs: {runs.get('how', '')}")
     speed = real.get("speed_640x360_2_threads") or {}
     if speed.get("fps"):
         tables["Speed on 640x360 frames, 2 CPU threads"] = {

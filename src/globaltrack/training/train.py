@@ -136,7 +136,8 @@ NAMED_CONFIGS: dict[str, TrainConfig] = {
     # 101.2 min) was worse everywhere: top-1 right on 0.569 of the val queries (0.473 of those with a same-class
     # co-instance, against 0.478), AR@1 0.319, held-out AUC 0.541; so 2 stays. A slower machine (2026-12-07) took
     # 122.7 min for the whole run (1.01 s an iteration) before the separable RoIAlign backward and the frozen-stage
-    # graph (frozen_prefix.py) made the step 0.852 of that (bench/train_speed.py).
+    # graph (frozen_prefix.py) made the step 0.852 of that (bench/train_speed.py); with them the whole command,
+    # --export included, ran 113.8 min there (110.4 min of training; measured end to end with /usr/bin/time).
     "lite0-real": TrainConfig(
         name="lite0-real", model="lite0_fpn",
         model_overrides={"rpn_batch": 64, "rcnn_batch": 64, "rcnn_distractor_copies": 2},
