@@ -11,6 +11,7 @@ folded eager copy is used.
 from __future__ import annotations
 
 import copy
+
 import torch
 from torch import nn
 
