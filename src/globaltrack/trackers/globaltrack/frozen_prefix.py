@@ -15,6 +15,10 @@ import copy
 import torch
 from torch import nn
 
+# efficientnet.py imports this module only inside backbone_with_fpn, so importing it here makes no cycle
+from globaltrack.trackers.globaltrack.efficientnet import frozen_modules, fuse_batchnorm, is_feature_block
+from globaltrack.trackers.globaltrack.traced_backbone import autocast_on, inference_graph
+
 # False: training runs the eager frozen modules (bench/train_speed.py compares the two)
 ENABLED = True
 
@@ -26,8 +30,6 @@ class _Prefix(nn.Module):
         super().__init__()
         self.conv_stem, self.bn1 = body.conv_stem, body.bn1
         self.blocks = nn.Sequential(*list(body.blocks)[:n])
-        from globaltrack.trackers.globaltrack.efficientnet import is_feature_block
-
         self.taps = [i for i in range(n) if is_feature_block(body, i)]
 
     def forward(self, x):
@@ -50,14 +52,9 @@ class FrozenPrefix:
         self._run = None
 
     def _frozen_tensors(self):
-        from globaltrack.trackers.globaltrack.efficientnet import frozen_modules
-
         return [t for m in frozen_modules(self.body, self.blocks) for t in (*m.parameters(), *m.buffers())]
 
     def _build(self, example: torch.Tensor):
-        from globaltrack.trackers.globaltrack.efficientnet import fuse_batchnorm
-        from globaltrack.trackers.globaltrack.traced_backbone import inference_graph
-
         prefix = copy.deepcopy(_Prefix(self.body, self.blocks)).eval()
         fuse_batchnorm(prefix)
         run = inference_graph(prefix, example, "training runs the frozen backbone stages eagerly")
@@ -78,9 +75,6 @@ class FrozenPrefix:
 def usable(body, blocks: int, images: torch.Tensor) -> bool:
     """Where the prefix graph is the same computation as the eager modules: CPU float32 without autocast, at least
     one frozen block, and the frozen modules without gradients and in eval mode (running BatchNorm statistics)."""
-    from globaltrack.trackers.globaltrack.efficientnet import frozen_modules
-    from globaltrack.trackers.globaltrack.traced_backbone import autocast_on
-
     if not ENABLED or blocks < 1 or images.device.type != "cpu" or images.dtype != torch.float32 or autocast_on():
         return False
     return all(not m.training and not any(p.requires_grad for p in m.parameters())
