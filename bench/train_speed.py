@@ -7,7 +7,7 @@ One process of the config's layout (``lite0-real``: each of its two DDP processe
 thread), the config's model, data and lr. Every round runs each path from the same initial weights and optimizer
 state on the same pairs (loaded before timing, so data loading is not in the figures), the paths alternated so that
 a change of the machine's load falls on all. The paths: the former step (torchvision's RoIAlign, the eager frozen
-stages), with the separable RoIAlign (``ops.SEPARABLE_TRAINING``), and also with the frozen stages as one graph
+stages), with the gathered RoIAlign (``ops.GATHERED_TRAINING``), and also with the frozen stages as one graph
 (``frozen_prefix.ENABLED``). Prints the median seconds per iteration of each path, their ratios, the schedule's
 length at that rate (DDP adds its all-reduce), and the largest difference of the first iterations' losses from the
 former path's (float32 rounding: all compute the same values).
@@ -25,8 +25,8 @@ from pathlib import Path
 # `python bench/train_speed.py` puts bench/ first on sys.path, where globaltrack.py would shadow the package
 sys.path = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
-# (ops.SEPARABLE_TRAINING, frozen_prefix.ENABLED): the former training step, then each change added
-PATHS = {"former": (False, False), "+ separable RoIAlign": (True, False), "+ frozen-stage graph": (True, True)}
+# (ops.GATHERED_TRAINING, frozen_prefix.ENABLED): the former training step, then each change added
+PATHS = {"former": (False, False), "+ gathered RoIAlign": (True, False), "+ frozen-stage graph": (True, True)}
 
 
 def main(argv=None) -> int:
@@ -60,7 +60,7 @@ def main(argv=None) -> int:
     params = [p for p in model.parameters() if p.requires_grad]
 
     def run(path: tuple[bool, bool]) -> tuple[list[float], list[float]]:
-        ops.SEPARABLE_TRAINING, frozen_prefix.ENABLED = path
+        ops.GATHERED_TRAINING, frozen_prefix.ENABLED = path
         random.seed(cfg.seed)  # forward_train's draw of 8 instances, and the samplers: the same for both paths
         torch.manual_seed(cfg.seed)
         model.load_state_dict(initial)

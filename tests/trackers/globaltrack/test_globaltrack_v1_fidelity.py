@@ -11,7 +11,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from globaltrack.trackers.globaltrack.ops import (  # noqa: E402
-    SEPARABLE_MIN_ROIS, _roi_align_reference, multilevel_roi_align, roi_align_v1)
+    GATHER_MIN_ROIS, _roi_align_reference, map_roi_levels, multilevel_roi_align, roi_align_v1)
 from globaltrack.trackers.globaltrack.preprocess import preprocess_image  # noqa: E402
 from tests.trackers.globaltrack.test_globaltrack_conventions import reference_roi_align_v1  # noqa: E402
 
@@ -100,12 +100,15 @@ def test_the_normalisation_lookup_equals_the_float64_pass_on_a_photograph_sized_
     np.testing.assert_array_equal(normalized_chw(image), normalize_image(image).transpose(2, 0, 1))
 
 
-def test_inference_roi_align_the_separable_form_equals_the_v1_kernel():
-    # under no_grad roi_align_v1 pools with two matrix products per RoI (ops._roi_align_separable); against the
-    # independent v1 transcription: random RoIs of every size, partly or wholly outside the map, sub-pixel ones,
-    # a zero-area one, two images, and slivers longer than the separable window (left to torchvision)
-    from globaltrack.trackers.globaltrack.ops import _roi_align_separable
+def _gathered(pooled: torch.Tensor) -> bool:
+    # the gathered form returns a view of a (K, out, out, C) tensor; torchvision's path a contiguous (K, C, out, out)
+    return pooled.shape[1] > 1 and pooled.permute(0, 2, 3, 1).is_contiguous()
 
+
+def test_inference_roi_align_the_gathered_form_equals_the_v1_kernel():
+    # under no_grad roi_align_v1 pools with one weighted gather (ops._roi_align_gathered); against the independent
+    # v1 transcription: random RoIs of every size, partly or wholly outside the map, sub-pixel ones, a zero-area
+    # one, two images, and long slivers
     rng = np.random.default_rng(7)
     feat = rng.standard_normal((2, 5, 20, 40)).astype(np.float32)
     boxes = [[float(x), float(y), float(x + w), float(y + h)] for x, y, w, h in zip(
@@ -115,29 +118,45 @@ def test_inference_roi_align_the_separable_form_equals_the_v1_kernel():
     images = [k % 2 for k in range(len(boxes))]
     rois = torch.tensor([[float(b)] + box for b, box in zip(images, boxes)])
     with torch.no_grad():
-        ours = roi_align_v1(torch.from_numpy(feat), rois, 7, 4, 2).numpy()
-        shifted = torch.cat([rois[:, :3], rois[:, 3:] + 1.0], 1)
-        _, separable = _roi_align_separable(torch.from_numpy(feat), shifted, 7, 0.25, 2)
-    assert len(boxes) - 2 <= separable.numel() < len(boxes)  # the two long slivers took torchvision's path
+        pooled = roi_align_v1(torch.from_numpy(feat), rois, 7, 4, 2)
+    assert _gathered(pooled)  # the path under test was taken
+    ours = pooled.numpy()
     for k, b in enumerate(images):
         box = rois[k, 1:].tolist()  # the float32 coordinates the kernels see
         np.testing.assert_allclose(ours[k], reference_roi_align_v1(feat[b], box), atol=1e-5, err_msg=str(box))
     # and the other path (torchvision + the v1 transcription for sub-pixel RoIs) to float32 rounding
+    shifted = torch.cat([rois[:, :3], rois[:, 3:] + 1.0], 1)
     reference = _roi_align_reference(torch.from_numpy(feat), shifted, 7, 0.25, 2)
     np.testing.assert_allclose(ours, reference.numpy(), atol=1e-6)
 
 
-def test_inference_roi_align_in_chunks_of_rois_equals_the_training_path():
-    # 512 channels: the separable form pools 56 RoIs at a time (its ~64 MB bound on the gathered windows)
+def test_inference_roi_align_of_many_rois_on_every_level_equals_the_per_level_path():
+    # the gathered form pools all levels from one table: 150 RoIs of 512 channels on four maps of two images,
+    # against torchvision's op level by level (with the v1 transcription for sub-pixel RoIs)
     rng = np.random.default_rng(8)
-    feat = torch.from_numpy(rng.standard_normal((2, 512, 20, 24)).astype(np.float32))
-    xy = rng.uniform(-10, 90, (150, 2))
-    wh = rng.uniform(1, 60, (150, 2))
+    feats = [torch.from_numpy(rng.standard_normal((2, 512, 80 // 2 ** i, 96 // 2 ** i)).astype(np.float32))
+             for i in range(4)]
+    xy = rng.uniform(-10, 300, (150, 2))
+    wh = rng.uniform(0, 700, (150, 2))
     rois = torch.from_numpy(np.c_[rng.integers(0, 2, 150), xy, xy + wh].astype(np.float32))
+    levels = map_roi_levels(rois, 4)
+    assert set(levels.tolist()) == {0, 1, 2, 3}
     with torch.no_grad():
-        chunked = roi_align_v1(feat, rois, 7, 4, 2)
-        reference = _roi_align_reference(feat, torch.cat([rois[:, :3], rois[:, 3:] + 1.0], 1), 7, 0.25, 2)
-    np.testing.assert_allclose(chunked.numpy(), reference.numpy(), atol=1e-5)
+        pooled = multilevel_roi_align(feats, rois)
+    assert _gathered(pooled)
+    for lvl in range(4):
+        idx = torch.nonzero(levels == lvl).flatten()
+        shifted = torch.cat([rois[idx, :3], rois[idx, 3:] + 1.0], 1)
+        reference = _roi_align_reference(feats[lvl], shifted, 7, 1.0 / 2 ** (lvl + 2), 2)
+        np.testing.assert_allclose(pooled[idx].numpy(), reference.numpy(), atol=1e-5)
+
+
+def test_few_rois_take_torchvisions_op():
+    feat = torch.randn(1, 4, 20, 24)
+    rois = torch.tensor([[0, 4.0, 6, 50, 40]]).repeat(GATHER_MIN_ROIS - 1, 1)
+    with torch.no_grad():
+        assert not _gathered(roi_align_v1(feat, rois, 7, 4, 2))
+        assert _gathered(roi_align_v1(feat, torch.cat([rois, rois[:1]]), 7, 4, 2))
 
 
 def _graph_names(fn) -> set[str]:
@@ -150,11 +169,11 @@ def _graph_names(fn) -> set[str]:
     return set(seen.values())
 
 
-@pytest.mark.parametrize("channels", [5, 512])  # 512: the RoIs go in chunks of 56
-def test_training_roi_align_the_separable_gradient_equals_torchvisions(channels):
-    # with autograd the separable form's own backward (the transposed products added into the windows) against
-    # autograd through torchvision's op and the v1 transcription: RoIs of every size, outside the map, sub-pixel,
-    # overlapping (their gradients add up), two images, long slivers (torchvision's path inside roi_align_v1)
+@pytest.mark.parametrize("channels", [5, 512])
+def test_training_roi_align_the_gathered_gradient_equals_torchvisions(channels):
+    # with autograd the gathered form's backward (embedding_bag's: the weights scattered back into the table)
+    # against autograd through torchvision's op and the v1 transcription: RoIs of every size, outside the map,
+    # sub-pixel, overlapping (their gradients add up), two images, long slivers
     rng = np.random.default_rng(10)
     feat = torch.from_numpy(rng.standard_normal((2, channels, 20, 40)).astype(np.float32))
     k = 120
@@ -166,7 +185,7 @@ def test_training_roi_align_the_separable_gradient_equals_torchvisions(channels)
     weights = torch.from_numpy(rng.standard_normal((len(rows), channels, 7, 7)).astype(np.float32))
     ours_in = feat.clone().requires_grad_(True)
     ours = roi_align_v1(ours_in, rois, 7, 4, 2)
-    assert "_SeparableRoIAlignBackward" in _graph_names(ours.grad_fn)  # the path under test was taken
+    assert "EmbeddingBagBackward0" in _graph_names(ours.grad_fn)  # the path under test was taken
     (ours * weights).sum().backward()
     ref_in = feat.clone().requires_grad_(True)
     reference = _roi_align_reference(ref_in, torch.cat([rois[:, :3], rois[:, 3:] + 1.0], 1), 7, 0.25, 2)
@@ -177,12 +196,12 @@ def test_training_roi_align_the_separable_gradient_equals_torchvisions(channels)
 
 
 def test_inference_roi_align_pools_in_float32_under_autocast():
-    # a bfloat16 tracker runs under autocast: the separable form's matrix products must not drop to bfloat16 (they
-    # did, and a frame with a long sliver, pooled by the other path, then failed to combine the two)
+    # a bfloat16 tracker runs under autocast: the gathered form must pool in float32 (the former separable form's
+    # matrix products dropped to bfloat16, and a frame with a long sliver, pooled by another path, then failed)
     rng = np.random.default_rng(9)
     feat = torch.from_numpy(rng.standard_normal((1, 8, 20, 40)).astype(np.float32))
     rois = torch.tensor([[0, 4.0, 6, 50, 40], [0, 0, 2, 159, 3], [0, 30.3, 12.7, 61.9, 70.2]]).repeat(6, 1)
-    assert rois.shape[0] >= SEPARABLE_MIN_ROIS  # enough RoIs for the separable form
+    assert rois.shape[0] >= GATHER_MIN_ROIS  # enough RoIs for the gathered form
     with torch.no_grad():
         plain = roi_align_v1(feat, rois, 7, 4, 2)
         with torch.autocast("cpu", dtype=torch.bfloat16):

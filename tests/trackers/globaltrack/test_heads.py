@@ -152,8 +152,9 @@ def test_an_other_instance_overlapping_the_query_s_own_box_is_not_made_a_negativ
     assert len(kept) >= 1 and not (kept == others[0]).all(1).any() and (kept == others[1]).all(1).any()
 
 
+@pytest.mark.parametrize("extra_rois", [0, 36])  # 4 RoIs: torchvision's RoIAlign; 40: the gathered form's layout
 @pytest.mark.parametrize("widths", [{}, {"fpn_channels": 96, "representation_size": 512}])  # tiny, lite0_fpn's
-def test_the_folded_query_gives_the_unfolded_qg_rcnn_logits(widths):
+def test_the_folded_query_gives_the_unfolded_qg_rcnn_logits(widths, extra_rois):
     # fc6(flatten(proj_out(proj_x(x) * proj_z(z)))) folded into one matrix per query (fold_query) against the
     # modules themselves, with random (not zero-initialised) biases so that every bias term is exercised
     torch.manual_seed(0)
@@ -166,6 +167,9 @@ def test_the_folded_query_gives_the_unfolded_qg_rcnn_logits(widths):
     channels = model.config.fpn_channels
     features = [torch.randn(2, channels, 160 // s, 192 // s) for s in model.config.roi_strides]
     rois = torch.tensor([[0, 3.0, 4, 60, 50], [1, 10, 12, 150, 140], [0, 0, 0, 30, 20], [1, 5, 5, 9, 9]])
+    corners = torch.rand(extra_rois, 2) * 120
+    rois = torch.cat([rois, torch.cat([torch.randint(0, 2, (extra_rois, 1)).float(), corners,
+                                       corners + torch.rand(extra_rois, 2) * 90 + 1], 1)])
     z_roi = torch.randn(1, channels, 7, 7)
     with torch.no_grad():
         query = model.embed_query_roi(z_roi, fold=True)

@@ -124,7 +124,7 @@ class QueryGuidedRPN(nn.Module):
         num_anchors = self.anchor_generator.num_anchors
         results = []
         for i in range(objectness[0].shape[0]):
-            boxes_l, scores_l, levels_l = [], [], []
+            deltas_l, anchors_l, scores_l, levels_l = [], [], [], []
             for lvl, (o, d, a) in enumerate(zip(objectness, deltas, anchors)):
                 s = o[i].detach().permute(1, 2, 0).reshape(-1).float().sigmoid()
                 h, w = o.shape[-2:]
@@ -132,10 +132,13 @@ class QueryGuidedRPN(nn.Module):
                 if s.numel() > proposal_cfg.nms_pre:
                     s, idx = s.topk(proposal_cfg.nms_pre)
                     dl, a = dl[idx], a[idx]
-                boxes_l.append(self.box_coder.decode_single(dl, a, max_shape=image_sizes[i]))
+                deltas_l.append(dl)
+                anchors_l.append(a)
                 scores_l.append(s)
                 levels_l.append(torch.full_like(s, lvl, dtype=torch.long))
-            boxes, scores, levels = torch.cat(boxes_l), torch.cat(scores_l), torch.cat(levels_l)
+            # decoded once for all levels (element-wise: the same boxes as level by level, fewer operations)
+            boxes = self.box_coder.decode_single(torch.cat(deltas_l), torch.cat(anchors_l), max_shape=image_sizes[i])
+            scores, levels = torch.cat(scores_l), torch.cat(levels_l)
             keep = batched_nms_v1(boxes, scores, levels, proposal_cfg.nms_thr)  # sorted by score, best first
             if proposal_cfg.nms_post < proposal_cfg.nms_pre:
                 kept_levels = levels[keep]
@@ -178,7 +181,8 @@ class QueryGuidedRPN(nn.Module):
 @dataclass
 class FoldedQuery:
     """One query's QG-RCNN modulation folded into the box head's fc6 (``QueryGuidedRoIHeads.fold_query``): the
-    first box-head layer is then ``relu(weight @ flatten(x_roi) + bias)``."""
+    first box-head layer is then ``relu(weight @ x + bias)``, ``x`` the (C, k, k) RoI feature read in (k, k, C)
+    order: the order the CPU's RoI pooling writes (``ops._roi_align_gathered``), so that reading needs no copy."""
 
     weight: torch.Tensor
     bias: torch.Tensor
@@ -214,7 +218,7 @@ class QueryGuidedRoIHeads(nn.Module):
         the plain box head."""
         x = self.box_roi_pool(features, rois)
         if isinstance(query, FoldedQuery):
-            x = F.relu(F.linear(x.flatten(1), query.weight, query.bias))
+            x = F.relu(F.linear(x.permute(0, 2, 3, 1).flatten(1), query.weight, query.bias))
             return self.box_predictor(F.relu(self.box_head.fc7(x)))
         if query is not None:
             x = modulator(x, query)
@@ -279,7 +283,8 @@ class QueryGuidedRoIHeads(nn.Module):
         # ... o proj_x, in slices of fc6's rows (bounds the transposed conv's buffers)
         back_z = back_z.view(-1, c, k, k)
         weight = torch.cat([F.conv_transpose2d(part, w_x, padding=w_x.shape[-1] // 2) for part in back_z.split(32)])
-        return FoldedQuery(weight.flatten(1).to(fc6.weight.dtype), bias.to(fc6.bias.dtype))
+        weight = weight.permute(0, 2, 3, 1).flatten(1).contiguous()  # (D, k, k, C): see FoldedQuery
+        return FoldedQuery(weight.to(fc6.weight.dtype), bias.to(fc6.bias.dtype))
 
     def postprocess(self, cls_logits, box_deltas, proposals, image_sizes, scales):
         """``simple_test_bboxes`` (spec 1.12): softmax, class-1 deltas decoded and clipped, divided by the scale,

@@ -12,9 +12,8 @@ function it reproduces and how torchvision's op is shimmed:
   OTB Couple at 1333x800; with torchvision's clamp their RoI features were off by up to 23% and their scores by up to
   0.067), so those RoIs -- and only those -- go through ``_roi_align_v1_exact``, a PyTorch transcription of the v1
   kernel.
-  On the CPU RoIs up to 24 feature pixels a side are pooled by ``_roi_align_separable`` instead (tracking and
-  training): the same v1 kernel (clamp to 0 included) as two small matrix products per RoI, and its transpose for
-  the gradient.
+  On the CPU, from 16 RoIs on, all RoIs of all levels are pooled by ``_roi_align_gathered`` instead (tracking and
+  training): the same v1 kernel (clamp to 0 included) as one weighted gather of table rows (``embedding_bag``).
 - ``delta2bbox`` / ``bbox2delta``: ``mmdet/core/bbox/transforms.py``, reimplemented (torchvision's decoder clamps dw
   only from above and clips to [0, W] instead of [0, W-1]).
 - ``map_roi_levels``: ``mmdet/models/roi_extractors/single_level.py``.
@@ -32,6 +31,7 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torchvision.ops import batched_nms, nms, roi_align
 
 WH_RATIO_CLIP = 16 / 1000  # mmdet v1 delta2bbox default
@@ -69,30 +69,20 @@ def delta2bbox(rois: torch.Tensor, deltas: torch.Tensor, stds=(1.0, 1.0, 1.0, 1.
 
     ``max_shape`` = (h, w) of the resized, unpadded image: the result is clipped to [0, w-1] x [0, h-1].
     """
-    stds_t = deltas.new_tensor(stds)
-    d = deltas * stds_t
-    dx, dy = d[:, 0], d[:, 1]
-    dw = d[:, 2].clamp(min=-MAX_LOG_RATIO, max=MAX_LOG_RATIO)
-    dh = d[:, 3].clamp(min=-MAX_LOG_RATIO, max=MAX_LOG_RATIO)
-    px = (rois[:, 0] + rois[:, 2]) * 0.5
-    py = (rois[:, 1] + rois[:, 3]) * 0.5
-    pw = rois[:, 2] - rois[:, 0] + 1.0
-    ph = rois[:, 3] - rois[:, 1] + 1.0
-    gw = pw * dw.exp()
-    gh = ph * dh.exp()
-    gx = px + pw * dx
-    gy = py + ph * dy
-    x1 = gx - gw * 0.5 + 0.5
-    y1 = gy - gh * 0.5 + 0.5
-    x2 = gx + gw * 0.5 - 0.5
-    y2 = gy + gh * 0.5 - 0.5
+    # x and y as column pairs (half the tensor operations of one column at a time: this runs ~5 times a frame on a
+    # few hundred boxes, where the cost is the number of operations); each element's arithmetic is v1's
+    d = deltas * deltas.new_tensor(stds)
+    dwh = d[:, 2:].clamp(min=-MAX_LOG_RATIO, max=MAX_LOG_RATIO)
+    p_ctr = (rois[:, :2] + rois[:, 2:]) * 0.5
+    p_wh = rois[:, 2:] - rois[:, :2] + 1.0
+    g_wh = p_wh * dwh.exp()
+    g_ctr = p_ctr + p_wh * d[:, :2]
+    half = g_wh * 0.5
+    boxes = torch.cat([g_ctr - half + 0.5, g_ctr + half - 0.5], dim=1)
     if max_shape is not None:
         h, w = float(max_shape[0]), float(max_shape[1])
-        x1 = x1.clamp(min=0, max=w - 1)
-        y1 = y1.clamp(min=0, max=h - 1)
-        x2 = x2.clamp(min=0, max=w - 1)
-        y2 = y2.clamp(min=0, max=h - 1)
-    return torch.stack([x1, y1, x2, y2], dim=-1)
+        boxes = boxes.clamp(min=0).minimum(boxes.new_tensor([w - 1, h - 1, w - 1, h - 1]))
+    return boxes
 
 
 def bbox2delta(proposals: torch.Tensor, gt: torch.Tensor, stds=(1.0, 1.0, 1.0, 1.0)) -> torch.Tensor:
@@ -121,13 +111,13 @@ def map_roi_levels(rois: torch.Tensor, num_levels: int, finest_scale: float = 56
 
 def _sample_weights(coords: torch.Tensor, size: int):
     """One axis of the v1 / torchvision ``bilinear_interpolate``: for sample coordinates (any shape) on an axis of
-    ``size`` pixels, the low and high neighbours and their weights (both 0 for a sample outside [-1, size]; the
+    ``size`` pixels (an int, or an integer tensor that broadcasts against ``coords``: a size per RoI), the low and high neighbours and their weights (both 0 for a sample outside [-1, size]; the
     kernel zeroes a sample when either coordinate is outside, which the product of the two axes' weights does)."""
     outside = (coords < -1.0) | (coords > size)
     c = coords.clamp(min=0)
     low = c.floor().long()
     edge = low >= size - 1
-    low = torch.where(edge, torch.full_like(low, size - 1), low)
+    low = torch.where(edge, size - 1, low)
     c = torch.where(edge, low.to(c.dtype), c)
     high = torch.where(edge, low, low + 1)
     frac = c - low.to(c.dtype)
@@ -184,143 +174,106 @@ def _roi_align_v1_exact(feature: torch.Tensor, shifted: torch.Tensor, output_siz
     return acc / (sampling_ratio * sampling_ratio)
 
 
-def _roi_align_separable(feature: torch.Tensor, shifted: torch.Tensor, output_size: int, spatial_scale: float,
-                         sampling_ratio: int, max_window: int = 24):
-    """The v1 RoIAlign (RoI sides clamped at 0, as ``_roi_align_v1_exact``) computed as two small matrix products
-    per RoI. Returns (pooled (K', C, out, out), the indices K' of the RoIs it pooled): those whose window of feature
-    pixels is at most ``max_window`` a side (the rest are left to the caller). Differentiable in ``feature``
-    (``_SeparableRoIAlign``: the transposed products, added back into the windows), as torchvision's op.
-
-    Why: bilinear sampling is separable. A sample is ``wy(y) * wx(x)`` times the 4 neighbours, and it is zero when
-    either coordinate leaves [-1, size], so the bin average over s x s samples is ``Ay @ F @ Ax^T`` with (out, window)
-    weight matrices per axis and F the RoI's window of the map. torchvision's CPU kernel walks every sample of every
-    channel on one thread (~8-10 ms for 150 RoIs of the default model); this takes ~6, the same values to float32
-    rounding (a reordering of the same sums). Its backward likewise replaces torchvision's, which scatters every
-    sample on one thread: a ``lite0-real`` training step ~4% faster (``bench/train_speed.py``)."""
-    chosen, chunks = _separable_plan(feature.shape, shifted, output_size, spatial_scale, sampling_ratio, max_window)
-    if chosen.numel() == 0:
-        return feature.new_zeros((0, feature.shape[1], output_size, output_size)), chosen
-    return _SeparableRoIAlign.apply(feature, chunks, output_size), chosen
+def _axis_samples(start: torch.Tensor, end: torch.Tensor, size: torch.Tensor, output_size: int,
+                  sampling_ratio: int):
+    """One axis of the v1 kernel's samples for K RoIs from ``start`` to ``end`` (feature pixels) on maps ``size``
+    pixels long: ``_sample_weights`` of the (K, out, s) coordinates ``start + p * bin + (i + .5) * bin / s``, written
+    as the kernel writes them, with the RoI side clamped at 0 (v1; torchvision clamps it at 1)."""
+    bin_size = (end - start).clamp(min=0) / output_size
+    p = torch.arange(output_size, device=start.device, dtype=start.dtype)
+    i = torch.arange(sampling_ratio, device=start.device, dtype=start.dtype) + 0.5
+    coords = (start[:, None, None] + p[None, :, None] * bin_size[:, None, None]
+              + i * bin_size[:, None, None] / sampling_ratio)
+    return _sample_weights(coords, size[:, None, None])
 
 
-def _separable_plan(shape, shifted: torch.Tensor, output_size: int, spatial_scale: float, sampling_ratio: int,
-                    max_window: int):
-    """(indices of the RoIs whose window fits ``max_window``, chunks of (ay, ax, starts)): each RoI's (out, ky) and
-    (out, kx) weight matrices and the flat channels-last pixel index where each of its ky window rows starts."""
-    n, channels, height, width = shape
-    start_w, start_h, end_w, end_h = (shifted[:, i] * spatial_scale for i in (1, 2, 3, 4))
-    bin_w = (end_w - start_w).clamp(min=0) / output_size
-    bin_h = (end_h - start_h).clamp(min=0) / output_size
-    p = torch.arange(output_size, device=shifted.device, dtype=shifted.dtype)
-    i = torch.arange(sampling_ratio, device=shifted.device, dtype=shifted.dtype) + 0.5
-    # the kernel's expressions: start + p * bin + (i + .5) * bin / s, shaped (K, out, s)
-    ys = start_h[:, None, None] + p[None, :, None] * bin_h[:, None, None] + i * bin_h[:, None, None] / sampling_ratio
-    xs = start_w[:, None, None] + p[None, :, None] * bin_w[:, None, None] + i * bin_w[:, None, None] / sampling_ratio
-    axes = [_sample_weights(ys, height), _sample_weights(xs, width)]
-    # samples grow with (p, i), so a RoI's window runs from its first low to its last high neighbour
-    origins = [low[:, 0, 0] for low, _, _, _ in axes]
-    extents = [high[:, -1, -1] - o + 1 for (_, high, _, _), o in zip(axes, origins)]
-    chosen = torch.nonzero((extents[0] <= max_window) & (extents[1] <= max_window)).flatten()
-    # RoIs in chunks that bound the gathered windows to ~64 MB (r50: 1000 RoIs of 256 channels)
-    chunk = max(1, (1 << 24) // (max_window * max_window * channels))
-    chunks = []
-    for part in chosen.split(chunk):
-        mats = []
-        for (low, high, w_low, w_high), origin, extent in zip(axes, origins, extents):
-            low, high, w_low, w_high, origin = low[part], high[part], w_low[part], w_high[part], origin[part]
-            mat = shifted.new_zeros((part.numel(), output_size, int(extent[part].max())))
-            index = torch.cat([low, high], 2) - origin[:, None, None]
-            mats.append(mat.scatter_add_(2, index, torch.cat([w_low, w_high], 2) / sampling_ratio))
-        ay, ax = mats
-        # rows below the map have weight 0; clamped, they stay inside it
-        rows = (origins[0][part, None] + torch.arange(ay.shape[2], device=shifted.device)).clamp(max=height - 1)
-        starts = (shifted[part, 0].long()[:, None] * height + rows) * width + origins[1][part, None]
-        chunks.append((ay, ax, starts.reshape(-1)))
-    return chosen, chunks
+def _roi_align_gathered(features: list[torch.Tensor], rois: torch.Tensor, levels: torch.Tensor, strides,
+                        output_size: int, sampling_ratio: int) -> torch.Tensor:
+    """The v1 RoIAlign of (K, 5) inclusive RoIs, each on map ``features[levels[k]]``, as one weighted gather
+    (``F.embedding_bag``) over a table of every map's pixels, channels last. Returns (K, C, out, out), a view of a
+    (K, out, out, C) tensor (``QueryGuidedRoIHeads`` reads it in that order without a copy).
+
+    Why: an output bin of a RoI is a weighted sum of pixels -- s x s samples, 4 neighbours each, with the kernel's
+    bilinear weights (zero for a sample outside [-1, size]) divided by the sample count -- so all bins of all RoIs
+    on all levels are one ``embedding_bag`` of (K * out * out) bags of 4 s^2 table rows: one call, no per-level
+    loop, no copy of a window per RoI. Any RoI size (slivers, zero area, outside the map) follows the kernel; the
+    same values as ``_roi_align_reference`` to float32 rounding (the sums in another order). Its backward is
+    PyTorch's (the weights scattered back into the table). torchvision's CPU kernel walks every sample of every
+    channel on one thread; for the default model's 150 RoIs this takes ~2.5 instead of ~9 ms (and the former
+    separable form's ~6), and forward + backward of 600 training RoIs ~60 instead of ~150 ms."""
+    feats = [f.float() for f in features]
+    channels = feats[0].shape[1]
+    device = rois.device
+    table = torch.cat([f.permute(0, 2, 3, 1).reshape(-1, channels) for f in feats])
+    # per level: map height, width, scale, and the table row where its first image starts
+    shape = torch.tensor([[f.shape[2], f.shape[3]] for f in feats], device=device)
+    scale = torch.tensor([1.0 / s for s in strides], device=device)[levels]
+    first = torch.tensor([0] + [f.numel() // channels for f in feats[:-1]], device=device).cumsum(0)
+    height, width = shape[levels].unbind(1)
+    shifted = torch.cat([rois[:, :3], rois[:, 3:] + 1.0], dim=1).float()  # the kernels sample to x2 + 1
+    y_low, y_high, wy_low, wy_high = _axis_samples(shifted[:, 2] * scale, shifted[:, 4] * scale, height,
+                                                   output_size, sampling_ratio)
+    x_low, x_high, wx_low, wx_high = _axis_samples(shifted[:, 1] * scale, shifted[:, 3] * scale, width,
+                                                   output_size, sampling_ratio)
+    k, e = rois.shape[0], 2 * sampling_ratio  # e: a bin's samples times their 2 neighbours, per axis
+    image_first = first[levels] + shifted[:, 0].long() * height * width
+    rows = image_first[:, None, None] + torch.cat([y_low, y_high], 2) * width[:, None, None]  # (K, out, e)
+    cols = torch.cat([x_low, x_high], 2)
+    # bag (k, ph, pw) holds rows[k, ph, a] + cols[k, pw, b] for every a, b (int32: ~30% faster than int64)
+    index = rows.int().view(k, output_size, 1, e, 1) + cols.int().view(k, 1, output_size, 1, e)
+    wy = torch.cat([wy_low, wy_high], 2) / (sampling_ratio * sampling_ratio)
+    weight = wy.view(k, output_size, 1, e, 1) * torch.cat([wx_low, wx_high], 2).view(k, 1, output_size, 1, e)
+    bags = k * output_size * output_size
+    pooled = F.embedding_bag(index.view(bags, e * e), table, per_sample_weights=weight.view(bags, e * e),
+                             mode="sum")
+    return pooled.view(k, output_size, output_size, channels).permute(0, 3, 1, 2)
 
 
-class _SeparableRoIAlign(torch.autograd.Function):
-    """``Ay @ window @ Ax^T`` per RoI on the channels-last map; backward ``Ay^T @ grad @ Ax`` added into the windows.
-
-    Each window row is kx * C contiguous floats of the channels-last map, gathered in one index_select; a window
-    reaching past a row's right edge reads the next row's pixels (or the zeros appended), all at weight 0, and its
-    backward adds zeros there."""
-
-    @staticmethod
-    def forward(ctx, feature, chunks, output_size):
-        n, channels, height, width = feature.shape
-        pad = max(ax.shape[2] for _, ax, _ in chunks)
-        flat = torch.cat([feature.detach().permute(0, 2, 3, 1).reshape(-1), feature.new_zeros(pad * channels)])
-        pooled = []
-        for ay, ax, starts in chunks:
-            (m, _, ky), kx = ay.shape, ax.shape[2]
-            segments = flat.as_strided((n * height * width, kx * channels), (channels, 1))
-            windows = segments.index_select(0, starts).view(m, ky, kx * channels)
-            rows_pooled = torch.bmm(ay, windows).view(m, output_size, kx, channels)  # (m, ph, x, C)
-            # (m, pw, ph * C)
-            cols_pooled = torch.bmm(ax, rows_pooled.transpose(1, 2).reshape(m, kx, output_size * channels))
-            pooled.append(cols_pooled.view(m, output_size, output_size, channels).permute(0, 3, 2, 1))
-        ctx.chunks, ctx.shape, ctx.pad = chunks, feature.shape, pad
-        return pooled[0] if len(pooled) == 1 else torch.cat(pooled)
-
-    @staticmethod
-    def backward(ctx, grad):
-        n, channels, height, width = ctx.shape
-        grad_flat = grad.new_zeros((n * height * width + ctx.pad, channels))
-        first = 0
-        for ay, ax, starts in ctx.chunks:
-            (m, out, ky), kx = ay.shape, ax.shape[2]
-            g = grad[first:first + m].permute(0, 3, 2, 1).reshape(m, out, out * channels)  # (m, pw, ph*C)
-            first += m
-            rows_grad = torch.bmm(ax.transpose(1, 2), g).view(m, kx, out, channels)  # (m, x, ph, C)
-            windows_grad = torch.bmm(ay.transpose(1, 2), rows_grad.transpose(1, 2).reshape(m, out, kx * channels))
-            windows_grad = windows_grad.view(m * ky, kx, channels)
-            for dx in range(kx):  # window column dx of every row: pixel start + dx (index_add_ sums repeats)
-                grad_flat.index_add_(0, starts + dx, windows_grad[:, dx])
-        grad_feature = grad_flat[:n * height * width].view(n, height, width, channels).permute(0, 3, 1, 2)
-        return grad_feature, None, None
-
-
-# Below this many RoIs on one map torchvision's op is the faster one: the separable form's fixed cost (~0.8 ms) is
-# then larger than what it saves per RoI. Measured on a lite0_fpn P3 map, 2 threads: 4 RoIs 1.1 vs 0.5 ms
-# (separable vs torchvision), 16 RoIs 1.1 vs 0.9, 32 RoIs 1.3 vs 1.7, 64 RoIs 1.6 vs 3.2.
-SEPARABLE_MIN_ROIS = 16
-# Training (autograd) on the CPU also pools in the separable form: its backward replaces torchvision's one-thread
+# Below this many RoIs torchvision's op is the faster one: the gathered form's fixed cost (~1.2 ms: its small tensor
+# operations and the table) is then larger than what it saves per RoI. Measured on the default model's P3-P5 of a
+# 640x360 frame, 2 threads, gathered vs torchvision: 2 RoIs 1.35 vs 0.50 ms, 8 1.21 vs 0.90, 12 1.27 vs 1.41,
+# 16 1.21 vs 1.67, 32 1.56 vs 3.78, 64 2.32 vs 6.89
+GATHER_MIN_ROIS = 12
+# Training (autograd) on the CPU also pools in the gathered form: its backward replaces torchvision's one-thread
 # scatter of every sample (bench/train_speed.py measures the two side by side; False: torchvision's op)
-SEPARABLE_TRAINING = True
+GATHERED_TRAINING = True
+
+
+def pool_rois(features: list[torch.Tensor], rois: torch.Tensor, levels: torch.Tensor, strides,
+              output_size: int = 7, sampling_ratio: int = 2) -> torch.Tensor:
+    """mmdet v1 RoIAlign of (K, 5) inclusive RoIs (batch index first), RoI k on ``features[levels[k]]`` (of stride
+    ``strides[levels[k]]``) -> (K, C, out, out) in the features' dtype.
+
+    On the CPU from ``GATHER_MIN_ROIS`` RoIs on (in training too unless ``GATHERED_TRAINING`` is False):
+    ``_roi_align_gathered``. Otherwise -- fewer RoIs, a GPU (where torchvision's kernel is parallel), adaptive
+    sampling -- level by level ``torchvision.ops.roi_align(aligned=False)`` on x2+1, y2+1, with the v1 kernel
+    transcribed for the RoIs narrower or lower than one feature pixel, where torchvision's clamp of the width and
+    height to 1 differs from v1's clamp to 0 (``_roi_align_reference``).
+
+    Box coordinates stay float32 (in bfloat16 a coordinate near 1000 would be off by several pixels); reduced-
+    precision features are pooled in float32 and the result is returned in the features' dtype.
+    """
+    dtype = features[0].dtype
+    if (sampling_ratio > 0 and rois.shape[0] >= GATHER_MIN_ROIS and rois.device.type == "cpu"
+            and (GATHERED_TRAINING or not torch.is_grad_enabled())):
+        with torch.autocast("cpu", enabled=False):  # pooled in float32 also under autocast, as torchvision's op
+            return _roi_align_gathered(features, rois, levels, strides, output_size, sampling_ratio).to(dtype)
+    out = features[0].new_zeros((rois.shape[0], features[0].shape[1], output_size, output_size))
+    for lvl, stride in enumerate(strides):
+        idx = torch.nonzero(levels == lvl).flatten()
+        if idx.numel():
+            shifted = torch.cat([rois[idx, :3], rois[idx, 3:] + 1.0], dim=1).float()
+            out[idx] = _roi_align_reference(features[lvl].float(), shifted, output_size, 1.0 / stride,
+                                            sampling_ratio).to(dtype)
+    return out
 
 
 def roi_align_v1(feature: torch.Tensor, rois: torch.Tensor, output_size: int, stride: int,
                  sampling_ratio: int = 2) -> torch.Tensor:
-    """mmdet v1 RoIAlign of (K, 5) inclusive RoIs (batch index first) on one feature map of the given stride.
-
-    ``torchvision.ops.roi_align(aligned=False)`` on x2+1, y2+1 for RoIs at least one feature pixel wide and high;
-    the v1 kernel transcribed (``_roi_align_v1_exact``) for narrower or lower ones, where torchvision's clamp of the
-    width and height to 1 differs from v1's clamp to 0. On the CPU ordinary RoIs are pooled in the separable form
-    (``_roi_align_separable``: v1's clamp, the same values and gradients to float32 rounding, faster from
-    ``SEPARABLE_MIN_ROIS`` RoIs on), in training too unless ``SEPARABLE_TRAINING`` is False.
-
-    Box coordinates stay float32 (in bfloat16 a coordinate near 1000 would be off by several pixels); reduced-
-    precision features are pooled in float32 and the result is returned in the feature's dtype.
-    """
-    shifted = torch.cat([rois[:, :3], rois[:, 3:] + 1.0], dim=1).float()
-    scale = 1.0 / stride
-    feature32 = feature.float()
-    if (sampling_ratio > 0 and shifted.shape[0] >= SEPARABLE_MIN_ROIS and feature.device.type == "cpu"
-            and (SEPARABLE_TRAINING or not torch.is_grad_enabled())):
-        # the separable form for RoIs of ordinary size (all but long slivers), torchvision's for the rest (on a GPU
-        # torchvision's kernel is parallel; the separable form was measured on the CPU only)
-        with torch.autocast("cpu", enabled=False):  # pooled in float32 also under autocast, as torchvision's op
-            pooled, done = _roi_align_separable(feature32, shifted, output_size, scale, sampling_ratio)
-        if done.numel() == shifted.shape[0]:
-            return pooled.to(feature.dtype)
-        rest = torch.ones(shifted.shape[0], dtype=torch.bool, device=shifted.device)
-        rest[done] = False
-        out = feature32.new_empty((shifted.shape[0], feature.shape[1], output_size, output_size))
-        out[done] = pooled
-        out[rest] = _roi_align_reference(feature32, shifted[rest], output_size, scale, sampling_ratio)
-        return out.to(feature.dtype)
-    return _roi_align_reference(feature32, shifted, output_size, scale, sampling_ratio).to(feature.dtype)
+    """mmdet v1 RoIAlign of (K, 5) inclusive RoIs (batch index first) on one feature map of the given stride
+    (``pool_rois`` with one level)."""
+    levels = torch.zeros(rois.shape[0], dtype=torch.long, device=rois.device)
+    return pool_rois([feature], rois, levels, (stride,), output_size, sampling_ratio)
 
 
 def _roi_align_reference(feature32: torch.Tensor, shifted: torch.Tensor, output_size: int, scale: float,
@@ -342,14 +295,5 @@ def _roi_align_reference(feature32: torch.Tensor, shifted: torch.Tensor, output_
 def multilevel_roi_align(features: list[torch.Tensor], rois: torch.Tensor, output_size: int = 7,
                          strides=(4, 8, 16, 32), sampling_ratio: int = 2, finest_scale: float = 56.0) -> torch.Tensor:
     """mmdet v1 ``SingleRoIExtractor``: each RoI pooled from one of ``features[:len(strides)]`` by its size."""
-    num_levels = len(strides)
-    levels = map_roi_levels(rois, num_levels, finest_scale)
-    channels = features[0].shape[1]
-    out = features[0].new_zeros((rois.shape[0], channels, output_size, output_size))
-    for lvl in range(num_levels):
-        idx = torch.nonzero(levels == lvl).flatten()
-        if idx.numel() == 0:
-            continue
-        pooled = roi_align_v1(features[lvl], rois[idx], output_size, strides[lvl], sampling_ratio)
-        out[idx] = pooled.to(out.dtype)
-    return out
+    levels = map_roi_levels(rois, len(strides), finest_scale)
+    return pool_rois(features[:len(strides)], rois, levels, strides, output_size, sampling_ratio)
