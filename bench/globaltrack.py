@@ -4,6 +4,7 @@
     python bench/globaltrack.py --shipped-only   # the default GlobalTrack vs CSRT and NanoTrack, 640x360
     python bench/globaltrack.py --shipped-only --repeat 5   # the same, medians of 5 alternated rounds
     python bench/globaltrack.py --shipped-only --variant proposals=300   # and the default with other options, beside it
+    python bench/globaltrack.py --shipped-only --interleaved --frames-shipped 200   # one process, updates in turn
     python bench/globaltrack.py --cuda           # r50_fpn at 1333x800 on CUDA: fp32 update, bf16 update, bf16 batched
 
 Random weights (speed does not depend on them). The network input is the stated size: frames are generated at that
@@ -85,16 +86,8 @@ def _measure_shipped(name, options, width, height, frames, threads, queue):
     except ImportError:
         pass
     tracker = create_tracker(name, **options)
-    rng = np.random.default_rng(0)
-    base = rng.integers(0, 255, (height, width, 3), dtype=np.uint8)
-    # a textured frame with a moving bright block, so the trackers have something to follow
-    images = []
-    for i in range(frames + 1):
-        im = base.copy()
-        x = int(width * 0.3 + 2 * i)
-        im[int(height * 0.4):int(height * 0.55), x:x + int(width * 0.1)] = 255
-        images.append(im)
-    tracker.init(images[0], [width * 0.3, height * 0.4, width * 0.1, height * 0.15])
+    images, box = _moving_block(width, height, frames)
+    tracker.init(images[0], box)
     tracker.update(images[1])  # warm-up
     start, cpu_start = time.perf_counter(), time.process_time()
     for im in images[1:]:
@@ -104,20 +97,82 @@ def _measure_shipped(name, options, width, height, frames, threads, queue):
     queue.put((frames / elapsed, (time.process_time() - cpu_start) / frames, peak_mb))
 
 
+def _moving_block(width, height, frames):
+    """frames + 1 textured frames with a moving bright block (so the trackers have something to follow), and the
+    block's box in the first."""
+    import numpy as np
+
+    base = np.random.default_rng(0).integers(0, 255, (height, width, 3), dtype=np.uint8)
+    images = []
+    for i in range(frames + 1):
+        im = base.copy()
+        x = int(width * 0.3 + 2 * i)
+        im[int(height * 0.4):int(height * 0.55), x:x + int(width * 0.1)] = 255
+        images.append(im)
+    return images, [width * 0.3, height * 0.4, width * 0.1, height * 0.15]
+
+
+def _measure_interleaved(trackers, width, height, frames, threads, queue):
+    """All ``trackers`` ((name, options) pairs) in one process, ``update`` called frame by frame in turn (the order
+    rotating every frame), so that a change of the machine's speed falls on all of them alike; per tracker the
+    median seconds of an ``update``."""
+    import statistics
+
+    import torch
+
+    from globaltrack.trackers import create_tracker
+
+    torch.set_num_threads(threads)
+    try:
+        import cv2
+
+        cv2.setNumThreads(threads)
+    except ImportError:
+        pass
+    images, box = _moving_block(width, height, frames)
+    made = [create_tracker(name, **options) for name, options in trackers]
+    for tracker in made:
+        tracker.init(images[0], box)
+        tracker.update(images[1])  # warm-up
+    times = [[] for _ in made]
+    for i, im in enumerate(images[1:]):
+        for k in [(i + j) % len(made) for j in range(len(made))]:
+            start = time.perf_counter()
+            made[k].update(im)
+            times[k].append(time.perf_counter() - start)
+    queue.put([statistics.median(t) for t in times])
+
+
+def interleaved_rows(threads: int, frames: int, nanotrack_models: str | None, variants=()):
+    """``shipped_rows``' trackers timed in one process, their updates interleaved (``_measure_interleaved``): rows
+    of (label, frames/s of the median update). No peak memory: the trackers share the process."""
+    trackers = _shipped_trackers(nanotrack_models, variants)
+    medians = _in_child(_measure_interleaved, trackers, 640, 360, frames, threads)
+    return [(_label(name, options), 1.0 / m) for (name, options), m in zip(trackers, medians)]
+
+
+def _shipped_trackers(nanotrack_models: str | None, variants=()):
+    trackers = [("globaltrack", {})] + [("globaltrack", dict(v)) for v in variants] + [("csrt", {})]
+    if nanotrack_models:
+        trackers.append(("nanotrack", {"models": nanotrack_models}))
+    return trackers
+
+
+def _label(name, options):
+    return name + "".join(f" {k}={v}" for k, v in options.items() if name == "globaltrack")
+
+
 def shipped_rows(threads: int, frames: int, nanotrack_models: str | None, variants=(), repeat: int = 1):
     """The default GlobalTrack, each variant of it (a dict of its options), CSRT and NanoTrack: one row each, the
     median over ``repeat`` rounds (each round measures every tracker once, so all of them meet the same spells of
     load on a shared machine, where one run can be ~2x slower than the next)."""
     import statistics
 
-    trackers = [("globaltrack", {})] + [("globaltrack", dict(v)) for v in variants] + [("csrt", {})]
-    if nanotrack_models:
-        trackers.append(("nanotrack", {"models": nanotrack_models}))
     runs: dict[str, list] = {}
     for round_ in range(max(int(repeat), 1)):
-        for name, options in trackers:
+        for name, options in _shipped_trackers(nanotrack_models, variants):
             fps, cpu, peak = _in_child(_measure_shipped, name, options, 640, 360, frames, threads)
-            label = name + "".join(f" {k}={v}" for k, v in options.items() if name == "globaltrack")
+            label = _label(name, options)
             runs.setdefault(label, []).append((fps, cpu, peak))
             prefix = f"  round {round_ + 1}: " if repeat > 1 else "  "
             print(f"{prefix}{label} 640x360 update -> {fps:.2f} fps, peak {peak:.0f} MB", flush=True)
@@ -185,6 +240,9 @@ def main(argv=None) -> int:
     parser.add_argument("--repeat", type=int, default=1,
                         help="rounds of the shipped comparison, the trackers alternated in each; the table shows "
                              "medians (a shared machine's speed varies from run to run)")
+    parser.add_argument("--interleaved", action="store_true",
+                        help="with --shipped-only: all trackers in one process, their updates frame by frame in "
+                             "turn (ratios that a shared machine's changing speed leaves alone; no peak memory)")
     parser.add_argument("--variant", action="append", default=[], metavar="KEY=VALUE[,KEY=VALUE]",
                         help="also measure the default GlobalTrack with these options (e.g. proposals=300)")
     args = parser.parse_args(argv)
@@ -193,11 +251,20 @@ def main(argv=None) -> int:
     except ValueError:
         parser.error("--variant takes KEY=VALUE pairs separated by commas")
 
+    nanotrack = args.nanotrack if Path(args.nanotrack).is_dir() else None
+    if args.interleaved:
+        print(f"default GlobalTrack vs CSRT and NanoTrack, 640x360 frames, {args.threads} threads, one process, "
+              f"{args.frames_shipped} frames, the updates interleaved:")
+        rows = interleaved_rows(args.threads, args.frames_shipped, nanotrack, variants)
+        print("| tracker | fps (median update) | ms/frame |\n|---|---|---|")
+        for name, fps in rows:
+            print(f"| {name} | {fps:.1f} | {1000 / fps:.1f} |")
+        print("GlobalTrack / " + ", ".join(f"{n}: {rows[0][1] / f:.2f}x" for n, f in rows[1:]), flush=True)
+        return 0
     if not args.cuda:  # the CPU comparison with CSRT and NanoTrack
         print(f"default GlobalTrack (shipped weights, its own resizing) vs CSRT and NanoTrack, 640x360 frames, "
               f"{args.threads} threads:")
-        shipped = shipped_rows(args.threads, args.frames_shipped,
-                               args.nanotrack if Path(args.nanotrack).is_dir() else None, variants, args.repeat)
+        shipped = shipped_rows(args.threads, args.frames_shipped, nanotrack, variants, args.repeat)
         if args.repeat > 1:
             print(f"medians over {args.repeat} rounds (peak: the largest):")
         print("| tracker | fps | wall ms/frame | process CPU s/frame | peak MB |\n|---|---|---|---|---|")
