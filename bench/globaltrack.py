@@ -11,7 +11,8 @@ Random weights (speed does not depend on them). The network input is the stated 
 size and the config's image scale is set to it, so there is no resize. Each measurement runs in a fresh process so
 that its peak resident memory (ru_maxrss; on CUDA, torch's peak allocated memory) is its own. One warm-up frame is
 not timed. On a shared machine wall time depends on the load: the process CPU time per frame is printed too.
-Peak memory on the CPU is the process's peak RSS, torch and the model included. Also prints the time of one ``tiny`` training step on a pair of 320x240 images (one query).
+Peak memory on the CPU is the process's peak RSS, torch and the model included. Also prints the time of one ``tiny``
+training step on a pair of 320x240 images (one query).
 Keep it short: a few frames each.
 """
 from __future__ import annotations

@@ -137,7 +137,9 @@ NAMED_CONFIGS: dict[str, TrainConfig] = {
     # co-instance, against 0.478), AR@1 0.319, held-out AUC 0.541; so 2 stays. A slower machine (2026-12-07) took
     # 122.7 min for the whole run (1.01 s an iteration) before the separable RoIAlign backward and the frozen-stage
     # graph (frozen_prefix.py) made the step 0.852 of that (bench/train_speed.py); with them the whole command,
-    # --export included, ran 113.8 min there (110.4 min of training; measured end to end with /usr/bin/time).
+    # --export included, ran 113.8 min there (110.4 min of training; measured end to end with /usr/bin/time). The
+    # gathered RoIAlign (ops.py) replaced the separable one since: bench/train_speed.py puts the step at ~0.9 of that
+    # code's (medians 0.826 against 0.913 of the torchvision step); not yet measured end to end.
     "lite0-real": TrainConfig(
         name="lite0-real", model="lite0_fpn",
         model_overrides={"rpn_batch": 64, "rcnn_batch": 64, "rcnn_distractor_copies": 2},
