@@ -151,6 +151,20 @@ def test_inference_roi_align_of_many_rois_on_every_level_equals_the_per_level_pa
         np.testing.assert_allclose(pooled[idx].numpy(), reference.numpy(), atol=1e-5)
 
 
+def test_many_large_rois_on_one_map_are_pooled():
+    # 20 RoIs all wider than 24 feature pixels on one map: the former separable form left such RoIs to torchvision
+    # and then failed on an empty set (max() of no window), so a batched r50 frame at 1333x800 raised
+    rng = np.random.default_rng(11)
+    feat = torch.from_numpy(rng.standard_normal((2, 8, 60, 80)).astype(np.float32))
+    xy = rng.uniform(0, 100, (20, 2))
+    rois = torch.from_numpy(np.c_[np.arange(20) % 2, xy, xy + rng.uniform(110, 200, (20, 2))].astype(np.float32))
+    with torch.no_grad():
+        pooled = roi_align_v1(feat, rois, 7, 4, 2)
+    assert _gathered(pooled)
+    reference = _roi_align_reference(feat, torch.cat([rois[:, :3], rois[:, 3:] + 1.0], 1), 7, 0.25, 2)
+    np.testing.assert_allclose(pooled.numpy(), reference.numpy(), atol=1e-5)
+
+
 def test_few_rois_take_torchvisions_op():
     feat = torch.randn(1, 4, 20, 24)
     rois = torch.tensor([[0, 4.0, 6, 50, 40]]).repeat(GATHER_MIN_ROIS - 1, 1)
