@@ -74,18 +74,9 @@ def _measure(config, width, height, mode, frames, batch, device, dtype, threads,
 def _measure_shipped(name, options, width, height, frames, threads, queue):
     """A registered tracker as users get it (the default GlobalTrack: its shipped weights, its own resizing and
     BatchNorm folding), ``update`` frame by frame on the same frames for every tracker."""
-    import numpy as np
-    import torch
-
     from globaltrack.trackers import create_tracker
 
-    torch.set_num_threads(threads)
-    try:
-        import cv2
-
-        cv2.setNumThreads(threads)
-    except ImportError:
-        pass
+    _set_threads(threads)
     tracker = create_tracker(name, **options)
     images, box = _moving_block(width, height, frames)
     tracker.init(images[0], box)
@@ -96,6 +87,19 @@ def _measure_shipped(name, options, width, height, frames, threads, queue):
     elapsed = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     queue.put((frames / elapsed, (time.process_time() - cpu_start) / frames, peak_mb))
+
+
+def _set_threads(threads: int) -> None:
+    """The thread count for torch and OpenCV (CSRT's and NanoTrack's runtime) alike."""
+    import torch
+
+    torch.set_num_threads(threads)
+    try:
+        import cv2
+
+        cv2.setNumThreads(threads)
+    except ImportError:
+        pass
 
 
 def _moving_block(width, height, frames):
@@ -119,17 +123,9 @@ def _measure_interleaved(trackers, width, height, frames, threads, queue):
     median seconds of an ``update``."""
     import statistics
 
-    import torch
-
     from globaltrack.trackers import create_tracker
 
-    torch.set_num_threads(threads)
-    try:
-        import cv2
-
-        cv2.setNumThreads(threads)
-    except ImportError:
-        pass
+    _set_threads(threads)
     images, box = _moving_block(width, height, frames)
     made = [create_tracker(name, **options) for name, options in trackers]
     for tracker in made:

@@ -143,25 +143,25 @@ def _bilinear_v1(feature: torch.Tensor, batch: torch.Tensor, y: torch.Tensor, x:
     return val.permute(0, 2, 1)
 
 
+def _sample_coords(start: torch.Tensor, end: torch.Tensor, output_size: int, sampling_ratio: int) -> torch.Tensor:
+    """One axis of the v1 kernel's sample coordinates for K RoIs from ``start`` to ``end`` (feature pixels), (K, out,
+    s): ``start + p * bin + (i + .5) * bin / s`` in the kernel's order of operations, the RoI side clamped at 0 (v1;
+    torchvision clamps it at 1). Shared by both v1 paths (the transcription and the gathered form)."""
+    bin_size = (end - start).clamp(min=0) / output_size
+    p = torch.arange(output_size, device=start.device, dtype=start.dtype)
+    i = torch.arange(sampling_ratio, device=start.device, dtype=start.dtype) + 0.5
+    return (start[:, None, None] + p[None, :, None] * bin_size[:, None, None]
+            + i[None, None, :] * bin_size[:, None, None] / sampling_ratio)
+
+
 def _roi_align_v1_exact(feature: torch.Tensor, shifted: torch.Tensor, output_size: int, spatial_scale: float,
                         sampling_ratio: int) -> torch.Tensor:
     """The v1 RoIAlign kernel in PyTorch for (K, 5) RoIs whose x2, y2 already carry the +1: RoI width and height
     ``max(end - start, 0)``, bins of width/out, ``sampling_ratio``^2 points per bin averaged, in the kernel's order
     of operations (float32). Used for the few RoIs where torchvision's clamp-to-1 differs."""
     k = shifted.shape[0]
-    start_w = shifted[:, 1] * spatial_scale
-    start_h = shifted[:, 2] * spatial_scale
-    end_w = shifted[:, 3] * spatial_scale
-    end_h = shifted[:, 4] * spatial_scale
-    bin_w = (end_w - start_w).clamp(min=0) / output_size
-    bin_h = (end_h - start_h).clamp(min=0) / output_size
-    p = torch.arange(output_size, device=shifted.device, dtype=shifted.dtype)
-    i = torch.arange(sampling_ratio, device=shifted.device, dtype=shifted.dtype) + 0.5
-    # y = roi_start_h + ph * bin_size_h + (iy + .5) * bin_size_h / sample_num_h, as the kernel writes it
-    ys = (start_h[:, None, None] + p[None, :, None] * bin_h[:, None, None]
-          + i[None, None, :] * bin_h[:, None, None] / sampling_ratio)  # (K, out, s)
-    xs = (start_w[:, None, None] + p[None, :, None] * bin_w[:, None, None]
-          + i[None, None, :] * bin_w[:, None, None] / sampling_ratio)
+    ys = _sample_coords(shifted[:, 2] * spatial_scale, shifted[:, 4] * spatial_scale, output_size, sampling_ratio)
+    xs = _sample_coords(shifted[:, 1] * spatial_scale, shifted[:, 3] * spatial_scale, output_size, sampling_ratio)
     # every (ph, iy) with every (pw, ix): (K, out, s, out, s)
     yy = ys[:, :, :, None, None].expand(k, output_size, sampling_ratio, output_size, sampling_ratio)
     xx = xs[:, None, None, :, :].expand(k, output_size, sampling_ratio, output_size, sampling_ratio)
@@ -178,14 +178,8 @@ def _roi_align_v1_exact(feature: torch.Tensor, shifted: torch.Tensor, output_siz
 def _axis_samples(start: torch.Tensor, end: torch.Tensor, size: torch.Tensor, output_size: int,
                   sampling_ratio: int):
     """One axis of the v1 kernel's samples for K RoIs from ``start`` to ``end`` (feature pixels) on maps ``size``
-    pixels long: ``_sample_weights`` of the (K, out, s) coordinates ``start + p * bin + (i + .5) * bin / s``, written
-    as the kernel writes them, with the RoI side clamped at 0 (v1; torchvision clamps it at 1)."""
-    bin_size = (end - start).clamp(min=0) / output_size
-    p = torch.arange(output_size, device=start.device, dtype=start.dtype)
-    i = torch.arange(sampling_ratio, device=start.device, dtype=start.dtype) + 0.5
-    coords = (start[:, None, None] + p[None, :, None] * bin_size[:, None, None]
-              + i * bin_size[:, None, None] / sampling_ratio)
-    return _sample_weights(coords, size[:, None, None])
+    pixels long: ``_sample_weights`` of their ``_sample_coords``."""
+    return _sample_weights(_sample_coords(start, end, output_size, sampling_ratio), size[:, None, None])
 
 
 def _roi_align_gathered(features: list[torch.Tensor], rois: torch.Tensor, levels: torch.Tensor, strides,
