@@ -205,3 +205,47 @@ def test_refinement_sends_the_top_detections_again_through_their_box_regression_
     assert model.config.test_refine_passes == 0
     default = model.detect(s.images, s.image_sizes, s.scales, query)
     torch.testing.assert_close(default[0].boxes, plain[0].boxes)
+
+
+def test_look_alike_queries_re_score_the_top_detections():
+    # an independent loop of what test_distractor_weight means: each of the top detections of each frame is scored
+    # by QG-RCNN under every look-alike query alone (the model's own forward, one query at a time); the new score is
+    # score - weight * the best of those, the top re-ranked by it, the rest below in their order with capped scores
+    import dataclasses
+
+    from globaltrack.trackers.globaltrack.model import CONTRAST_TOP
+
+    torch.manual_seed(0)
+    model = GlobalTrackModel("tiny").eval()
+    for module in (model.rcnn_modulator.proj_x, model.rcnn_modulator.proj_z, model.rcnn_modulator.proj_out):
+        torch.nn.init.normal_(module.weight, 0, 0.05)
+    torch.nn.init.normal_(model.roi_heads.box_predictor.cls_score.weight, 0, 1.0)
+    q, s = _pairs((3, 1))
+    with torch.no_grad():
+        features_q = model.extract_features(q.images)
+        query = model.embed_query(features_q, q.boxes[0][:1])
+        looks = model.rcnn_modulator.query(model.query_roi(features_q, q.boxes[0][1:3]))  # two look-alikes
+        plain = model.detect(s.images, s.image_sizes, s.scales, query)
+        with_looks = dataclasses.replace(query, distractors=looks)
+        contrasted = model.detect(s.images, s.image_sizes, s.scales, with_looks, distractor_weight=0.7)
+        features = model.extract_features(s.images)
+        reordered = 0
+        for i in range(2):
+            n = min(CONTRAST_TOP, plain[i].boxes.shape[0])
+            assert n >= 3
+            rois = torch.cat([torch.full((n, 1), float(i)), plain[i].boxes[:n] * float(s.scales[i])], 1)
+            best = torch.stack([torch.softmax(model.rcnn_forward(features, rois, looks[d:d + 1])[0], 1)[:, 1]
+                                for d in range(2)]).max(0).values
+            scores = plain[i].scores[:n] - 0.7 * best
+            order = torch.argsort(scores, descending=True)
+            reordered += int(not torch.equal(order, torch.arange(n)))
+            torch.testing.assert_close(contrasted[i].boxes[:n], plain[i].boxes[:n][order])
+            torch.testing.assert_close(contrasted[i].scores[:n], scores[order], rtol=1e-5, atol=1e-6)
+            torch.testing.assert_close(contrasted[i].boxes[n:], plain[i].boxes[n:])
+            torch.testing.assert_close(contrasted[i].scores[n:], plain[i].scores[n:].clamp(max=scores.min()))
+        assert reordered  # the look-alikes changed a ranking
+        # weight 0 (the config default) and a query without look-alikes leave the detections as they were
+        for dets in (model.detect(s.images, s.image_sizes, s.scales, with_looks),
+                     model.detect(s.images, s.image_sizes, s.scales, query, distractor_weight=0.7)):
+            torch.testing.assert_close(dets[0].boxes, plain[0].boxes)
+            torch.testing.assert_close(dets[0].scores, plain[0].scores)

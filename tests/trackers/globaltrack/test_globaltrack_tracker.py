@@ -326,3 +326,51 @@ def test_the_refine_options_touch_only_the_top_detections_and_are_per_tracker(ti
                       ("refine_top", "0"), ("refine_top", "101")):
         with pytest.raises(UserError, match=name):
             create_tracker("globaltrack", weights=str(tiny_weights), **{name: bad})
+
+
+def test_look_alikes_are_the_first_frames_confident_detections_away_from_the_target(tiny_weights, frames):
+    from globaltrack.trackers.globaltrack import tracker as tracker_module
+
+    t = create_tracker("globaltrack", weights=str(tiny_weights), distractors="0.5")
+    assert t.config.test_distractor_weight == 0.5
+    target = [80, 60, 60, 40]  # x, y, w, h: inclusive x2, y2 = 139, 99
+    boxes = torch.tensor([[80., 60., 139., 99.],    # the target itself
+                          [200., 20., 259., 59.],   # look-alike 1
+                          [85., 62., 144., 101.],   # overlaps the target (IoU > 0.3): a part or a shifted copy
+                          [10., 120., 69., 159.],   # look-alike 2
+                          [150., 130., 209., 169.],  # look-alike 3
+                          [20., 10., 79., 49.],     # a fourth: beyond DISTRACTOR_QUERIES
+                          [230., 150., 289., 189.]])  # below the score threshold
+    scores = torch.tensor([0.95, 0.9, 0.8, 0.7, 0.6, 0.55, 0.4])
+    seen = []
+    t._detect = lambda images, source: [Detections(boxes, scores)]
+    original = t._query_feature
+    t._query_feature = lambda image, box: (seen.append(np.asarray(box, float).tolist()), original(image, box))[1]
+    t.init(frames[0], target)
+    assert tracker_module.DISTRACTOR_QUERIES == 3
+    assert seen[1:] == [[200, 20, 60, 40], [10, 120, 60, 40], [150, 130, 60, 40]]  # after the target's own query
+    assert tuple(t._query.distractors.shape) == (3, *t._query.rcnn_query.shape[1:])
+    # nothing confident away from the target: no look-alike queries, the plain ranking
+    t._detect = lambda images, source: [Detections(boxes[:3], scores[:3] * torch.tensor([1, 0.5, 1]))]
+    t.init(frames[0], target)
+    assert t._query.distractors is None
+    for bad in ("-0.1", "11", "strong"):
+        with pytest.raises(UserError, match="distractors"):
+            create_tracker("globaltrack", weights=str(tiny_weights), distractors=bad)
+
+
+def test_look_alikes_reach_the_detector(tiny_weights, frames):
+    # the tracker's candidates are the model's detections with the look-alike queries and the option's weight
+    import dataclasses
+
+    t = create_tracker("globaltrack", weights=str(tiny_weights), distractors="0.8", threshold="0")
+    t.init(frames[0], [80, 60, 60, 40])
+    looks = t.model.rcnn_modulator.query(torch.randn(2, *t._query.z_roi.shape[1:]))
+    t._query = dataclasses.replace(t._query, distractors=looks)
+    boxes, scores = t.candidates(frames[1], 10)
+    plain = create_tracker("globaltrack", weights=str(tiny_weights))
+    plain.init(frames[0], [80, 60, 60, 40])
+    p_boxes, p_scores = plain.candidates(frames[1], 10)
+    assert not np.allclose(scores, p_scores)  # re-scored
+    assert sorted(map(tuple, np.round(boxes, 3))) == sorted(map(tuple, np.round(p_boxes, 3)))  # the same boxes
+    assert np.all(np.diff(scores) <= 1e-7)  # ranked

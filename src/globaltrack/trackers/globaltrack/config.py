@@ -94,6 +94,13 @@ class ModelConfig:
     # wide); 0 = the official boxes and scores (the tracker's ``refine`` and ``refine_top`` options)
     test_refine_passes: int = 0
     test_refine_top: int = 1
+    # not official: the first frame's look-alikes as negative queries. ``init`` runs the detector on the first frame
+    # itself; its confident detections away from the target (``tracker.DISTRACTOR_*``) become extra QG-RCNN queries,
+    # and the top detections of every frame are re-ranked by score - weight * (best score under a look-alike's
+    # query) (DaSiamRPN's distractor-aware score, with look-alikes from the query frame only: still no use of earlier
+    # frames). Why: the failures on real video are jumps to a similar object beside the target (a second jogger);
+    # 0 = off (the tracker's ``distractors`` option)
+    test_distractor_weight: float = 0.0
     # the tracker's default presence threshold on the top-1 QG-RCNN score (0.84: the paper's OxUvA setting; a trained
     # model may store its own, chosen on training-side data: training/presence.py)
     presence_threshold: float = 0.84

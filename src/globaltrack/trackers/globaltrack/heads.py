@@ -258,6 +258,39 @@ class QueryGuidedRoIHeads(nn.Module):
             start += n
         return out
 
+    def query_scores(self, features, rois, queries: torch.Tensor, modulator) -> torch.Tensor:
+        """Class-1 probabilities of (R, 5) RoIs under each of Q queries ``proj_z(z_roi)`` (Q, C, k, k): (Q, R). The
+        RoIs are pooled and projected once for all queries (the modulation is ``proj_out(proj_x(x) * z)``)."""
+        x = modulator.proj_x(self.box_roi_pool(features, rois))
+        u = modulator.proj_out((x.unsqueeze(0) * queries.unsqueeze(1)).flatten(0, 1))
+        logits, _ = self.box_predictor(self.box_head(u))
+        return F.softmax(logits.float(), dim=1)[:, 1].view(queries.shape[0], -1)
+
+    def contrast(self, features, dets, scales, distractors: torch.Tensor | None, modulator, weight: float,
+                 top: int):
+        """Not official (``ModelConfig.test_distractor_weight``): each image's ``top`` best detections are re-scored
+        ``score - weight * max_d p_d``, where p_d is the QG-RCNN probability of the box under look-alike query d
+        (``distractors``: their ``proj_z``, (D, C, k, k)), and re-ranked; the image's other detections follow in their
+        order, scores capped at the lowest re-scored one (the list stays ranked by score, as ``refine`` leaves it)."""
+        if distractors is None or distractors.shape[0] == 0 or weight <= 0:
+            return dets
+        tops = [(i, min(int(top), b.shape[0])) for i, (b, _) in enumerate(dets) if b.shape[0]]
+        if not tops:
+            return dets
+        rois = torch.cat([torch.cat([dets[i][0].new_full((n, 1), float(i)), dets[i][0][:n] * float(scales[i])], 1)
+                          for i, n in tops])
+        confusion = self.query_scores(features, rois.float(), distractors, modulator).max(0).values
+        out, start = list(dets), 0
+        for i, n in tops:
+            boxes, scores = dets[i]
+            score = scores[:n].float() - weight * confusion[start:start + n]
+            order = torch.argsort(score, descending=True, stable=True)
+            score = score[order].to(scores.dtype)
+            out[i] = (torch.cat([boxes[:n][order], boxes[n:]]),
+                      torch.cat([score, torch.clamp(scores[n:], max=float(score[-1]))]))
+            start += n
+        return out
+
     def fold_query(self, query: torch.Tensor, modulator) -> FoldedQuery:
         """QG-RCNN's modulation and the box head's first layer, for one query, as one linear map of the RoI feature.
 

@@ -94,6 +94,11 @@ def build_backbone(cfg: ModelConfig) -> BackboneWithFPN:
     return BackboneWithFPN(body, return_layers, in_channels, cfg.fpn_channels, extra_blocks=LastLevelMaxPool())
 
 
+# how many of a frame's best detections are re-scored against the first frame's look-alikes (the AR@10 list; the
+# rest keep their order below them): 10 RoIs x a few queries cost ~1-2 ms on the CPU
+CONTRAST_TOP = 10
+
+
 @dataclass
 class QueryEmbedding:
     """What tracking needs of the query, computed once at ``init``: its 7x7 RoI feature, the 5 QG-RPN kernels
@@ -104,6 +109,8 @@ class QueryEmbedding:
     rpn_kernels: list[torch.Tensor] | None
     rcnn_query: torch.Tensor | None
     rcnn_folded: FoldedQuery | None = None
+    # not official: ``proj_z`` of the first frame's look-alikes, (D, C, 7, 7) (``QueryGuidedRoIHeads.contrast``)
+    distractors: torch.Tensor | None = None
 
 
 @dataclass
@@ -245,14 +252,16 @@ class GlobalTrackModel(nn.Module):
     @torch.no_grad()
     def detect(self, images: torch.Tensor, image_sizes, scales, query: QueryEmbedding | None = None,
                source: str = "rcnn", proposal_cfg: ProposalConfig | None = None,
-               refine_passes: int | None = None, refine_top: int | None = None) -> list[Detections]:
+               refine_passes: int | None = None, refine_top: int | None = None,
+               distractor_weight: float | None = None) -> list[Detections]:
         """Test-time QG-RCNN (``simple_test_bboxes``, spec 1.12) or, with ``source="rpn"``, the QG-RPN proposals.
 
         ``query`` holds one query (kernels of batch 1), shared by all N frames; ``proposal_cfg`` replaces the
         config's ``test_proposals`` for this call (a tracker's ``proposals`` option), ``refine_passes`` and
         ``refine_top`` its ``test_refine_passes`` and ``test_refine_top`` (the ``refine`` and ``refine_top``
-        options; ``QueryGuidedRoIHeads.refine``). Boxes come back divided by each frame's scale (original
-        coordinates), inclusive xyxy, ranked by score (the refined ones first).
+        options; ``QueryGuidedRoIHeads.refine``), ``distractor_weight`` its ``test_distractor_weight`` (used when the
+        query carries look-alikes; ``QueryGuidedRoIHeads.contrast``). Boxes come back divided by each frame's scale
+        (original coordinates), inclusive xyxy, ranked by score (the refined ones first).
         """
         cfg = self.config
         if cfg.modulate and query is None:
@@ -274,6 +283,10 @@ class GlobalTrackModel(nn.Module):
             features, dets, image_sizes, scales, rcnn_query, getattr(self, "rcnn_modulator", None),
             cfg.test_refine_passes if refine_passes is None else int(refine_passes),
             cfg.test_refine_top if refine_top is None else int(refine_top))
+        if query is not None and query.distractors is not None:
+            dets = self.roi_heads.contrast(
+                features, dets, scales, query.distractors, self.rcnn_modulator,
+                cfg.test_distractor_weight if distractor_weight is None else float(distractor_weight), CONTRAST_TOP)
         return [Detections(b, sc) for b, sc in dets]
 
     # ----------------------------------------------------------------------------------------------- training

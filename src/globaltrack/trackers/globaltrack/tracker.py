@@ -11,6 +11,7 @@ independent given the query, so ``track_batch`` runs several in one forward pass
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import warnings
 
@@ -55,12 +56,21 @@ def _count_option(name: str, value, low: int, high: int) -> int:
     return n
 
 
-def _with_test_options(config, proposals, scale, query_flip=None, query_zooms=None, refine=None, refine_top=None):
+def _with_test_options(config, proposals, scale, query_flip=None, query_zooms=None, refine=None, refine_top=None,
+                       distractors=None):
     """``config`` with the tracker's ``proposals`` (a count), ``scale`` (``WxH`` or a pair), ``query_flip`` (a
-    boolean), ``query_zooms`` (comma-separated factors), ``refine`` (a count of passes) and ``refine_top`` (a count
-    of detections) options applied."""
-    import dataclasses
+    boolean), ``query_zooms`` (comma-separated factors), ``refine`` (a count of passes), ``refine_top`` (a count
+    of detections) and ``distractors`` (a weight, 0..10) options applied."""
 
+    if distractors is not None:
+        try:
+            weight = float(distractors)
+        except ValueError:
+            weight = -1.0
+        if not 0.0 <= weight <= 10.0:
+            raise UserError(f"GlobalTrack option distractors must be a weight from 0 to 10 (0: off), not "
+                            f"'{distractors}'")
+        config = dataclasses.replace(config, test_distractor_weight=weight)
     if refine is not None:
         config = dataclasses.replace(config, test_refine_passes=_count_option("refine", refine, 0, 10))
     if refine_top is not None:
@@ -94,6 +104,22 @@ def _with_test_options(config, proposals, scale, query_flip=None, query_zooms=No
             raise UserError(f"GlobalTrack option scale must be WxH with sides of at least 32, not '{scale}'")
         config = dataclasses.replace(config, test_image_scale=(max(w, h), min(w, h)))
     return config
+
+
+# the first frame's look-alikes (``ModelConfig.test_distractor_weight``): detections of the query in its own frame
+# that the classifier calls the target (probability >= 0.5, its decision point) but that overlap the target box by
+# IoU < 0.3 (not a part of it), the best few (each adds a query to score against)
+DISTRACTOR_MIN_SCORE = 0.5
+DISTRACTOR_MAX_IOU = 0.3
+DISTRACTOR_QUERIES = 3
+
+
+def _iou_xyxy(boxes, box):
+    """IoU of inclusive xyxy ``boxes`` (N, 4) with one ``box`` (4,), the +1 convention of the detections."""
+    w = np.clip(np.minimum(boxes[:, 2], box[2]) - np.maximum(boxes[:, 0], box[0]) + 1, 0, None)
+    h = np.clip(np.minimum(boxes[:, 3], box[3]) - np.maximum(boxes[:, 1], box[1]) + 1, 0, None)
+    area = lambda b: (b[..., 2] - b[..., 0] + 1) * (b[..., 3] - b[..., 1] + 1)  # noqa: E731
+    return w * h / (area(boxes) + area(box) - w * h)
 
 
 def _mirror(image, box):
@@ -135,14 +161,16 @@ class GlobalTrackTracker(Tracker):
     RoI feature and its mirror image's, see ``ModelConfig.test_query_flip``), ``query_zooms`` (``0.8,1,1.25``: the
     query is also the mean over these zooms of the first frame about the target, ``ModelConfig.test_query_zooms``),
     ``refine`` (N: the best ``refine_top`` detections through QG-RCNN's box regression N more times and re-ranked,
-    ``ModelConfig.test_refine_passes``; 0: the official boxes and scores); these default to the weights' config."""
+    ``ModelConfig.test_refine_passes``; 0: the official boxes and scores), ``distractors`` (a weight: the first
+    frame's look-alikes as negative queries, ``ModelConfig.test_distractor_weight``; 0: off); these default to the
+    weights' config."""
 
     name = "globaltrack"
     is_deterministic = True
 
     def __init__(self, weights=None, config=None, device="cpu", dtype="float32", batch=8, threshold=None,
                  source="rcnn", model=None, threads=None, proposals=None, scale=None, query_flip=None,
-                 query_zooms=None, refine=None, refine_top=None):
+                 query_zooms=None, refine=None, refine_top=None, distractors=None):
         import torch
 
         from globaltrack.trackers.globaltrack.checkpoint import probe_checkpoint
@@ -186,7 +214,7 @@ class GlobalTrackTracker(Tracker):
         # the tracker's own copy: the model is shared by every tracker of the process (_inference_model), so the
         # per-tracker test-time options live here and reach the model as arguments, never by changing its config
         self.config = _with_test_options(self.model.config, proposals, scale, query_flip, query_zooms, refine,
-                                         refine_top)
+                                         refine_top, distractors)
         # the weights' own presence threshold (stored in their config) unless the user gives one
         self.threshold = (self._threshold_option if self._threshold_option is not None
                           else float(getattr(self.config, "presence_threshold", 0.84)))
@@ -221,7 +249,8 @@ class GlobalTrackTracker(Tracker):
                 dets = self.model.detect(tensor, [p.image_size for p in prepared], [p.scale for p in prepared],
                                          self._query, source=source, proposal_cfg=self.config.test_proposals,
                                          refine_passes=self.config.test_refine_passes,
-                                         refine_top=self.config.test_refine_top)
+                                         refine_top=self.config.test_refine_top,
+                                         distractor_weight=self.config.test_distractor_weight)
             out += dets
         return out
 
@@ -232,17 +261,39 @@ class GlobalTrackTracker(Tracker):
         box = np.asarray(box, dtype=np.float64).reshape(4)
         if not np.all(np.isfinite(box)) or box[2] <= 0 or box[3] <= 0:
             raise ValueError(f"GlobalTrack needs a non-empty initial box, got {box.tolist()}")
+        self._query = None
+        with torch.no_grad(), self._autocast():
+            # QG-RCNN folded into fc6 (speed)
+            self._query = self.model.embed_query_roi(self._query_feature(image, box), fold=True)
+        if self.config.modulate and self.config.test_distractor_weight > 0:
+            self._query = dataclasses.replace(self._query, distractors=self._lookalikes(image, box))
+        self._last_box = box.copy()
+
+    def _query_feature(self, image, box):
+        """The mean RoI feature of ``box`` over the query's views (the one view itself for the official query);
+        both modulators are linear in it, so the kernels of the mean are the mean of the views' kernels."""
         views = [(image, box)]  # the official query: the target in the first frame
         if self.config.modulate:
             views = [_zoom(image, box, z) for z in self.config.test_query_zooms]
             if self.config.test_query_flip:
                 views += [_mirror(im, b) for im, b in views]
+        return sum(self._query_roi(im, b) for im, b in views) / len(views)
+
+    def _lookalikes(self, image, box):
+        """``proj_z`` of the first frame's look-alikes (``DISTRACTOR_*``), each over the query's views; None when
+        there are none."""
+        import torch
+
+        from globaltrack.trackers.globaltrack.preprocess import xywh_to_xyxy, xyxy_to_xywh
+
+        det = self._detect([image], "rcnn")[0]  # no look-alikes on the query yet: the plain ranking
+        boxes, scores = det.boxes.float().cpu().numpy(), det.scores.float().cpu().numpy()
+        keep = (scores >= DISTRACTOR_MIN_SCORE) & (_iou_xyxy(boxes, xywh_to_xyxy(box)[0]) < DISTRACTOR_MAX_IOU)
+        chosen = xyxy_to_xywh(boxes[keep][:DISTRACTOR_QUERIES]) if keep.any() else []
+        if not len(chosen):
+            return None
         with torch.no_grad(), self._autocast():
-            # the mean RoI feature over the query's views (the one view itself for the official query); both
-            # modulators are linear in it, so the kernels of the mean are the mean of the views' kernels
-            z = sum(self._query_roi(im, b) for im, b in views) / len(views)
-            self._query = self.model.embed_query_roi(z, fold=True)  # QG-RCNN folded into fc6 (speed)
-        self._last_box = box.copy()
+            return torch.cat([self.model.rcnn_modulator.query(self._query_feature(image, b)) for b in chosen])
 
     def _query_roi(self, image, box):
         """The query RoI feature of ``box`` (x, y, w, h) in ``image``."""
