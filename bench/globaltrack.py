@@ -71,14 +71,14 @@ def _measure(config, width, height, mode, frames, batch, device, dtype, threads,
     queue.put((frames / elapsed, cpu_per_frame, peak_mb))
 
 
-def _measure_shipped(name, options, width, height, frames, threads, queue):
+def _measure_shipped(name, options, width, height, frames, threads, copies, queue):
     """A registered tracker as users get it (the default GlobalTrack: its shipped weights, its own resizing and
     BatchNorm folding), ``update`` frame by frame on the same frames for every tracker."""
     from globaltrack.trackers import create_tracker
 
     _set_threads(threads)
     tracker = create_tracker(name, **options)
-    images, box = _moving_block(width, height, frames)
+    images, box = _moving_block(width, height, frames, copies)
     tracker.init(images[0], box)
     tracker.update(images[1])  # warm-up
     start, cpu_start = time.perf_counter(), time.process_time()
@@ -102,12 +102,17 @@ def _set_threads(threads: int) -> None:
         pass
 
 
-def _moving_block(width, height, frames):
+def _moving_block(width, height, frames, copies: int = 0):
     """frames + 1 textured frames with a moving bright block (so the trackers have something to follow), and the
-    block's box in the first."""
+    block's box in the first; ``copies`` still copies of the block below it (look-alikes: with them the default
+    GlobalTrack scores every frame's top detections against their queries, ``distractors``)."""
     import numpy as np
 
     base = np.random.default_rng(0).integers(0, 255, (height, width, 3), dtype=np.uint8)
+    bw, bh = int(width * 0.1), int(height * 0.15)
+    for k in range(copies):
+        x, y = int(width * (0.05 + 0.3 * (k % 3))), int(height * (0.75 if k < 3 else 0.05))
+        base[y:y + bh, x:x + bw] = 255
     images = []
     for i in range(frames + 1):
         im = base.copy()
@@ -117,7 +122,7 @@ def _moving_block(width, height, frames):
     return images, [width * 0.3, height * 0.4, width * 0.1, height * 0.15]
 
 
-def _measure_interleaved(trackers, width, height, frames, threads, queue):
+def _measure_interleaved(trackers, width, height, frames, threads, copies, queue):
     """All ``trackers`` ((name, options) pairs) in one process, ``update`` called frame by frame in turn (the order
     rotating every frame), so that a change of the machine's speed falls on all of them alike; per tracker the
     median seconds of an ``update``."""
@@ -126,7 +131,7 @@ def _measure_interleaved(trackers, width, height, frames, threads, queue):
     from globaltrack.trackers import create_tracker
 
     _set_threads(threads)
-    images, box = _moving_block(width, height, frames)
+    images, box = _moving_block(width, height, frames, copies)
     made = [create_tracker(name, **options) for name, options in trackers]
     for tracker in made:
         tracker.init(images[0], box)
@@ -140,11 +145,11 @@ def _measure_interleaved(trackers, width, height, frames, threads, queue):
     queue.put([statistics.median(t) for t in times])
 
 
-def interleaved_rows(threads: int, frames: int, nanotrack_models: str | None, variants=()):
+def interleaved_rows(threads: int, frames: int, nanotrack_models: str | None, variants=(), copies: int = 0):
     """``shipped_rows``' trackers timed in one process, their updates interleaved (``_measure_interleaved``): rows
     of (label, frames/s of the median update). No peak memory: the trackers share the process."""
     trackers = _shipped_trackers(nanotrack_models, variants)
-    medians = _in_child(_measure_interleaved, trackers, 640, 360, frames, threads)
+    medians = _in_child(_measure_interleaved, trackers, 640, 360, frames, threads, copies)
     return [(_label(name, options), 1.0 / m) for (name, options), m in zip(trackers, medians)]
 
 
@@ -159,7 +164,8 @@ def _label(name, options):
     return name + "".join(f" {k}={v}" for k, v in options.items() if name == "globaltrack")
 
 
-def shipped_rows(threads: int, frames: int, nanotrack_models: str | None, variants=(), repeat: int = 1):
+def shipped_rows(threads: int, frames: int, nanotrack_models: str | None, variants=(), repeat: int = 1,
+                 copies: int = 0):
     """The default GlobalTrack, each variant of it (a dict of its options), CSRT and NanoTrack: one row each, the
     median over ``repeat`` rounds (each round measures every tracker once, so all of them meet the same spells of
     load on a shared machine, where one run can be ~2x slower than the next)."""
@@ -168,7 +174,7 @@ def shipped_rows(threads: int, frames: int, nanotrack_models: str | None, varian
     runs: dict[str, list] = {}
     for round_ in range(max(int(repeat), 1)):
         for name, options in _shipped_trackers(nanotrack_models, variants):
-            fps, cpu, peak = _in_child(_measure_shipped, name, options, 640, 360, frames, threads)
+            fps, cpu, peak = _in_child(_measure_shipped, name, options, 640, 360, frames, threads, copies)
             label = _label(name, options)
             runs.setdefault(label, []).append((fps, cpu, peak))
             prefix = f"  round {round_ + 1}: " if repeat > 1 else "  "
@@ -240,6 +246,9 @@ def main(argv=None) -> int:
     parser.add_argument("--interleaved", action="store_true",
                         help="with --shipped-only: all trackers in one process, their updates frame by frame in "
                              "turn (ratios that a shared machine's changing speed leaves alone; no peak memory)")
+    parser.add_argument("--lookalikes", type=int, default=0, choices=range(0, 7), metavar="0..6",
+                        help="this many still copies of the tracked block in every frame (the default GlobalTrack "
+                             "then re-scores its top detections against them: the distractors option's cost)")
     parser.add_argument("--variant", action="append", default=[], metavar="KEY=VALUE[,KEY=VALUE]",
                         help="also measure the default GlobalTrack with these options (e.g. proposals=300)")
     args = parser.parse_args(argv)
@@ -252,7 +261,7 @@ def main(argv=None) -> int:
     if args.interleaved:
         print(f"default GlobalTrack vs CSRT and NanoTrack, 640x360 frames, {args.threads} threads, one process, "
               f"{args.frames_shipped} frames, the updates interleaved:")
-        rows = interleaved_rows(args.threads, args.frames_shipped, nanotrack, variants)
+        rows = interleaved_rows(args.threads, args.frames_shipped, nanotrack, variants, args.lookalikes)
         print("| tracker | fps (median update) | ms/frame |\n|---|---|---|")
         for name, fps in rows:
             print(f"| {name} | {fps:.1f} | {1000 / fps:.1f} |")
@@ -261,7 +270,7 @@ def main(argv=None) -> int:
     if not args.cuda:  # the CPU comparison with CSRT and NanoTrack
         print(f"default GlobalTrack (shipped weights, its own resizing) vs CSRT and NanoTrack, 640x360 frames, "
               f"{args.threads} threads:")
-        shipped = shipped_rows(args.threads, args.frames_shipped, nanotrack, variants, args.repeat)
+        shipped = shipped_rows(args.threads, args.frames_shipped, nanotrack, variants, args.repeat, args.lookalikes)
         if args.repeat > 1:
             print(f"medians over {args.repeat} rounds (peak: the largest):")
         print("| tracker | fps | wall ms/frame | process CPU s/frame | peak MB |\n|---|---|---|---|---|")

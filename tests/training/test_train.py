@@ -208,7 +208,8 @@ def test_demo_evidence_puts_the_real_data_first(tmp_path, monkeypatch):
     real = {"model": "m", "ar_coco128_val2017": {"QG-RCNN": {"AR@1": 0.2, "AR@10": 0.4, "queries": 9},
                                                  "plain RPN": {"AR@1": 0.01, "AR@10": 0.1, "queries": 9},
                                                  "other_budget_rows": {"QG-RCNN, short": {"AR@1": 0.1}},
-                                                 "selection": "a tie on val", "refine_choice": "3 passes"},
+                                                 "selection": "a tie on val", "refine_choice": "3 passes",
+                                                 "distractors_choice": "weight 0.25"},
             "real_sequences": {"sequences": ["a"], "frames": 5, "otb": {"gt": {"auc": 0.5, "per_sequence": {"a": 0.5}}},
                                "lasot": {"gt": {"auc": 0.49}}},
             "cross_vs_single_query": "not measured",
@@ -228,6 +229,7 @@ def test_demo_evidence_puts_the_real_data_first(tmp_path, monkeypatch):
     assert titles[-1] == "Synthetic test split, tiny model: Long-term: AUC" and len(titles) == 4
     assert "Cross vs single query: not measured" in ev["notes"]
     assert "Model selection: a tie on val" in ev["notes"]
+    assert "Look-alike queries: weight 0.25." in ev["notes"]
     assert "Top-1 box refinement: 3 passes" in ev["notes"]
     assert "Synthetic: Synthetic test split: 8 sequences" in ev["notes"]
 

@@ -37,7 +37,8 @@ def compute(weights, data_root="../shared/data/train", max_queries: int = 3, thr
                              "test_query_flip": bool(tracker.config.test_query_flip),
                              "test_query_zooms": list(tracker.config.test_query_zooms),
                              "test_refine_passes": int(tracker.config.test_refine_passes),
-                             "test_refine_top": int(tracker.config.test_refine_top)},
+                             "test_refine_top": int(tracker.config.test_refine_top),
+                             "test_distractor_weight": float(tracker.config.test_distractor_weight)},
            "QG-RPN": image_recall(tracker, pairs, "rpn"), "QG-RCNN": image_recall(tracker, pairs, "rcnn")}
     out["presence"] = _presence(tracker, pairs)
     return out
@@ -99,6 +100,8 @@ def report_tables(real: dict) -> dict:
             notes.append(f"Plain RPN vs QG-RPN: {ar['plain_rpn_how']}.")
         if ar.get("refine_choice"):
             notes.append(f"Top-1 box refinement: {ar['refine_choice']}")
+        if ar.get("distractors_choice"):
+            notes.append(f"Look-alike queries: {ar['distractors_choice']}.")
         if ar.get("selection"):
             notes.append(f"Model selection: {ar['selection']}")
     pres = ar.get("presence")
@@ -163,7 +166,7 @@ def main(argv=None) -> int:
                     help="write the --opt test-time settings into WEIGHTS (its tracker's defaults from then on)")
     ap.add_argument("--opt", action="append", default=[], metavar="KEY=VALUE",
                     help="a GlobalTrack test-time option (proposals=N, scale=WxH, query_flip=1, "
-                         "query_zooms=0.8,1,1.25, refine=N, refine_top=T)")
+                         "query_zooms=0.8,1,1.25, refine=N, refine_top=T, distractors=W)")
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
     bad = [o for o in args.opt if "=" not in o]

@@ -178,6 +178,9 @@ LITE0_FPN = ModelConfig(
     test_query_zooms=(0.8, 1.0, 1.25),
     test_refine_passes=3,
     test_refine_top=2,
+    # chosen on coco128 val2017 over the four runs of the recipe by a rule fixed before measuring (README): weight
+    # 0.25 of {0, .25, .5, .75, 1} had the best mean QG-RCNN AR@1 (0.382 -> 0.391, higher on each run; AR@10 the same)
+    test_distractor_weight=0.25,
     train_proposals=ProposalConfig(600, 300, 300, 0.7),
     rpn_batch=256,
     rcnn_batch=128,
