@@ -61,7 +61,6 @@ def _with_test_options(config, proposals, scale, query_flip=None, query_zooms=No
     """``config`` with the tracker's ``proposals`` (a count), ``scale`` (``WxH`` or a pair), ``query_flip`` (a
     boolean), ``query_zooms`` (comma-separated factors), ``refine`` (a count of passes), ``refine_top`` (a count
     of detections) and ``distractors`` (a weight, 0..10) options applied."""
-
     if distractors is not None:
         try:
             weight = float(distractors)
