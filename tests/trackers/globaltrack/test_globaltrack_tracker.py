@@ -360,17 +360,23 @@ def test_look_alikes_are_the_first_frames_confident_detections_away_from_the_tar
 
 
 def test_look_alikes_reach_the_detector(tiny_weights, frames):
-    # the tracker's candidates are the model's detections with the look-alike queries and the option's weight
+    # the tracker's candidates are its top 10 detections re-scored with the option's weight: with the same look-alike
+    # queries, each box's drop in score is proportional to the weight (0.8 drops twice what 0.4 does, 0 nothing)
     import dataclasses
 
-    t = create_tracker("globaltrack", weights=str(tiny_weights), distractors="0.8", threshold="0")
-    t.init(frames[0], [80, 60, 60, 40])
-    looks = t.model.rcnn_modulator.query(torch.randn(2, *t._query.z_roi.shape[1:]))
-    t._query = dataclasses.replace(t._query, distractors=looks)
-    boxes, scores = t.candidates(frames[1], 10)
-    plain = create_tracker("globaltrack", weights=str(tiny_weights))
-    plain.init(frames[0], [80, 60, 60, 40])
-    p_boxes, p_scores = plain.candidates(frames[1], 10)
-    assert not np.allclose(scores, p_scores)  # re-scored
-    assert sorted(map(tuple, np.round(boxes, 3))) == sorted(map(tuple, np.round(p_boxes, 3)))  # the same boxes
-    assert np.all(np.diff(scores) <= 1e-7)  # ranked
+    looks = None
+    made = {}
+    for weight in ("0", "0.4", "0.8"):
+        t = create_tracker("globaltrack", weights=str(tiny_weights), distractors=weight, threshold="0")
+        t.init(frames[0], [80, 60, 60, 40])
+        if looks is None:
+            looks = t.model.rcnn_modulator.query(torch.randn(2, *t._query.z_roi.shape[1:]))
+        t._query = dataclasses.replace(t._query, distractors=looks)
+        boxes, scores = t.candidates(frames[1], 10)
+        assert np.all(np.diff(scores) <= 1e-7)  # ranked
+        made[weight] = {tuple(np.round(b, 3)): s for b, s in zip(boxes, scores)}
+    assert set(made["0.4"]) == set(made["0"]) == set(made["0.8"])  # the same 10 boxes, re-ordered
+    drop4 = np.array([made["0"][b] - made["0.4"][b] for b in made["0"]])
+    drop8 = np.array([made["0"][b] - made["0.8"][b] for b in made["0"]])
+    assert drop4.max() > 1e-3  # re-scored
+    np.testing.assert_allclose(drop8, 2 * drop4, atol=1e-5)

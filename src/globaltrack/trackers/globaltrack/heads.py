@@ -50,6 +50,16 @@ class V1Matcher(Matcher):
                 matches[match_quality_matrix[g] == gt_max[g]] = g
 
 
+def _rerank_top(top_boxes, top_scores, rest_boxes, rest_scores):
+    """Test-time re-ranking (``refine``, ``contrast``): the top detections sorted by their new scores (stable), then
+    the rest in their order, scores capped at the lowest new one, so the list stays ranked by score (AR@k sorts by
+    score). Scores come back in ``rest_scores``' dtype."""
+    order = torch.argsort(top_scores, descending=True, stable=True)
+    score = top_scores[order].to(rest_scores.dtype)
+    return (torch.cat([top_boxes[order], rest_boxes]),
+            torch.cat([score, torch.clamp(rest_scores, max=float(score[-1]))]))
+
+
 def sampling_labels(matches: torch.Tensor) -> torch.Tensor:
     """Matcher output -> the sampler's labels: gt g -> g + 1 (positive), negative -> 0, ignored -> -1."""
     labels = matches + 1
@@ -251,10 +261,7 @@ class QueryGuidedRoIHeads(nn.Module):
             n = b.shape[0]
             first_boxes, first_scores = dets[i]
             score = torch.sqrt(first_scores[:n].float() * last[start:start + n])
-            order = torch.argsort(score, descending=True, stable=True)
-            score = score[order].to(first_scores.dtype)
-            out[i] = (torch.cat([boxes[start:start + n][order] / float(scales[i]), first_boxes[n:]]),
-                      torch.cat([score, torch.clamp(first_scores[n:], max=float(score[-1]))]))
+            out[i] = _rerank_top(boxes[start:start + n] / float(scales[i]), score, first_boxes[n:], first_scores[n:])
             start += n
         return out
 
@@ -283,11 +290,8 @@ class QueryGuidedRoIHeads(nn.Module):
         out, start = list(dets), 0
         for i, n in tops:
             boxes, scores = dets[i]
-            score = scores[:n].float() - weight * confusion[start:start + n]
-            order = torch.argsort(score, descending=True, stable=True)
-            score = score[order].to(scores.dtype)
-            out[i] = (torch.cat([boxes[:n][order], boxes[n:]]),
-                      torch.cat([score, torch.clamp(scores[n:], max=float(score[-1]))]))
+            out[i] = _rerank_top(boxes[:n], scores[:n].float() - weight * confusion[start:start + n], boxes[n:],
+                                 scores[n:])
             start += n
         return out
 

@@ -95,7 +95,8 @@ def build_backbone(cfg: ModelConfig) -> BackboneWithFPN:
 
 
 # how many of a frame's best detections are re-scored against the first frame's look-alikes (the AR@10 list; the
-# rest keep their order below them): 10 RoIs x a few queries cost ~1-2 ms on the CPU
+# rest keep their order below them): pooling 10 RoIs and the box head for 10 x 3 queries cost ~5 ms a frame on the
+# 2-core CPU (bench/globaltrack.py --lookalikes 3)
 CONTRAST_TOP = 10
 
 

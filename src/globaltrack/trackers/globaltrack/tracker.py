@@ -113,14 +113,6 @@ DISTRACTOR_MAX_IOU = 0.3
 DISTRACTOR_QUERIES = 3
 
 
-def _iou_xyxy(boxes, box):
-    """IoU of inclusive xyxy ``boxes`` (N, 4) with one ``box`` (4,), the +1 convention of the detections."""
-    w = np.clip(np.minimum(boxes[:, 2], box[2]) - np.maximum(boxes[:, 0], box[0]) + 1, 0, None)
-    h = np.clip(np.minimum(boxes[:, 3], box[3]) - np.maximum(boxes[:, 1], box[1]) + 1, 0, None)
-    area = lambda b: (b[..., 2] - b[..., 0] + 1) * (b[..., 3] - b[..., 1] + 1)  # noqa: E731
-    return w * h / (area(boxes) + area(box) - w * h)
-
-
 def _mirror(image, box):
     """The horizontally flipped frame and the box in it (``query_flip``). The mirror's RoI feature enters the mean
     as pooled (not flipped back): a target averaged with its own mirror image is a template for both facings, as
@@ -283,14 +275,16 @@ class GlobalTrackTracker(Tracker):
         there are none."""
         import torch
 
+        from globaltrack.trackers.globaltrack.ops import box_iou_v1
         from globaltrack.trackers.globaltrack.preprocess import xywh_to_xyxy, xyxy_to_xywh
 
         det = self._detect([image], "rcnn")[0]  # no look-alikes on the query yet: the plain ranking
-        boxes, scores = det.boxes.float().cpu().numpy(), det.scores.float().cpu().numpy()
-        keep = (scores >= DISTRACTOR_MIN_SCORE) & (_iou_xyxy(boxes, xywh_to_xyxy(box)[0]) < DISTRACTOR_MAX_IOU)
-        chosen = xyxy_to_xywh(boxes[keep][:DISTRACTOR_QUERIES]) if keep.any() else []
-        if not len(chosen):
+        boxes = det.boxes.float().cpu()
+        overlap = box_iou_v1(boxes, torch.as_tensor(xywh_to_xyxy(box), dtype=torch.float32))[:, 0]
+        keep = (det.scores.float().cpu() >= DISTRACTOR_MIN_SCORE) & (overlap < DISTRACTOR_MAX_IOU)
+        if not keep.any():
             return None
+        chosen = xyxy_to_xywh(boxes[keep][:DISTRACTOR_QUERIES].numpy())
         with torch.no_grad(), self._autocast():
             return torch.cat([self.model.rcnn_modulator.query(self._query_feature(image, b)) for b in chosen])
 
