@@ -116,8 +116,8 @@ def _moving_block(width, height, frames, copies: int = 0):
     images = []
     for i in range(frames + 1):
         im = base.copy()
-        x = int(width * 0.3 + 2 * i)
-        im[int(height * 0.4):int(height * 0.55), x:x + int(width * 0.1)] = 255
+        x, y = int(width * 0.3 + 2 * i), int(height * 0.4)
+        im[y:y + bh, x:x + bw] = 255  # the same pixels as before at 640x360
         images.append(im)
     return images, [width * 0.3, height * 0.4, width * 0.1, height * 0.15]
 
