@@ -38,7 +38,8 @@ def compute(weights, data_root="../shared/data/train", max_queries: int = 3, thr
                              "test_query_zooms": list(tracker.config.test_query_zooms),
                              "test_refine_passes": int(tracker.config.test_refine_passes),
                              "test_refine_top": int(tracker.config.test_refine_top),
-                             "test_distractor_weight": float(tracker.config.test_distractor_weight)},
+                             "test_distractor_weight": float(tracker.config.test_distractor_weight),
+                             "test_target_fit": float(tracker.config.test_target_fit)},
            "QG-RPN": image_recall(tracker, pairs, "rpn"), "QG-RCNN": image_recall(tracker, pairs, "rcnn")}
     out["presence"] = _presence(tracker, pairs)
     return out
@@ -166,7 +167,7 @@ def main(argv=None) -> int:
                     help="write the --opt test-time settings into WEIGHTS (its tracker's defaults from then on)")
     ap.add_argument("--opt", action="append", default=[], metavar="KEY=VALUE",
                     help="a GlobalTrack test-time option (proposals=N, scale=WxH, query_flip=1, "
-                         "query_zooms=0.8,1,1.25, refine=N, refine_top=T, distractors=W)")
+                         "query_zooms=0.8,1,1.25, refine=N, refine_top=T, distractors=W, target_fit=L2)")
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
     bad = [o for o in args.opt if "=" not in o]

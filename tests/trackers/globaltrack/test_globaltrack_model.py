@@ -213,7 +213,7 @@ def test_look_alike_queries_re_score_the_top_detections():
     # score - weight * the best of those, the top re-ranked by it, the rest below in their order with capped scores
     import dataclasses
 
-    from globaltrack.trackers.globaltrack.model import CONTRAST_TOP
+    from globaltrack.trackers.globaltrack.model import RESCORED_TOP
 
     torch.manual_seed(0)
     model = GlobalTrackModel("tiny").eval()
@@ -231,7 +231,7 @@ def test_look_alike_queries_re_score_the_top_detections():
         features = model.extract_features(s.images)
         reordered = 0
         for i in range(2):
-            n = min(CONTRAST_TOP, plain[i].boxes.shape[0])
+            n = min(RESCORED_TOP, plain[i].boxes.shape[0])
             assert n >= 3
             rois = torch.cat([torch.full((n, 1), float(i)), plain[i].boxes[:n] * float(s.scales[i])], 1)
             best = torch.stack([torch.softmax(model.rcnn_forward(features, rois, looks[d:d + 1])[0], 1)[:, 1]
@@ -249,3 +249,49 @@ def test_look_alike_queries_re_score_the_top_detections():
                      model.detect(s.images, s.image_sizes, s.scales, query, distractor_weight=0.7)):
             torch.testing.assert_close(dets[0].boxes, plain[0].boxes)
             torch.testing.assert_close(dets[0].scores, plain[0].scores)
+
+
+def test_first_frame_fit_re_scores_the_top_detections():
+    # an independent loop of what a query's ``fit`` (dw, db) means: each of the top detections of each frame gets
+    # sigmoid(logit(score) + fc7 . dw + db), fc7 the box head's output at its box under the target query computed by
+    # the unfolded modulation (the model's own modulator and box head, not the folded fc6), the top re-ranked, the
+    # rest below in their order with capped scores
+    import dataclasses
+
+    from globaltrack.trackers.globaltrack.model import RESCORED_TOP
+
+    torch.manual_seed(0)
+    model = GlobalTrackModel("tiny").eval()
+    for module in (model.rcnn_modulator.proj_x, model.rcnn_modulator.proj_z, model.rcnn_modulator.proj_out):
+        torch.nn.init.normal_(module.weight, 0, 0.05)
+    torch.nn.init.normal_(model.roi_heads.box_predictor.cls_score.weight, 0, 0.05)  # scores not saturated
+    q, s = _pairs((3, 1))
+    with torch.no_grad():
+        z_roi = model.query_roi(model.extract_features(q.images), q.boxes[0][:1])
+        query = model.embed_query_roi(z_roi, fold=True)
+        plain = model.detect(s.images, s.image_sizes, s.scales, query)
+        dw = torch.randn(model.config.representation_size) * 0.5
+        db = torch.tensor([0.3])
+        fitted = model.detect(s.images, s.image_sizes, s.scales, dataclasses.replace(query, fit=(dw, db)))
+        features = model.extract_features(s.images)
+        reordered = 0
+        for i in range(2):
+            n = min(RESCORED_TOP, plain[i].boxes.shape[0])
+            assert n >= 3
+            rois = torch.cat([torch.full((n, 1), float(i)), plain[i].boxes[:n] * float(s.scales[i])], 1)
+            fc7 = model.roi_heads.box_head(model.rcnn_modulator(model.roi_heads.box_roi_pool(features, rois),
+                                                                 query.rcnn_query))
+            p = plain[i].scores[:n].double()
+            scores = torch.sigmoid(torch.log(p / (1 - p)) + (fc7 @ dw + db).double()).float()
+            order = torch.argsort(scores, descending=True)
+            reordered += int(not torch.equal(order, torch.arange(n)))
+            torch.testing.assert_close(fitted[i].boxes[:n], plain[i].boxes[:n][order])
+            torch.testing.assert_close(fitted[i].scores[:n], scores[order], rtol=1e-4, atol=1e-5)
+            torch.testing.assert_close(fitted[i].boxes[n:], plain[i].boxes[n:])
+            torch.testing.assert_close(fitted[i].scores[n:], plain[i].scores[n:].clamp(max=scores.min()))
+        assert reordered  # the fit changed a ranking
+        # a zero correction changes nothing
+        zero = model.detect(s.images, s.image_sizes, s.scales,
+                            dataclasses.replace(query, fit=(torch.zeros_like(dw), torch.zeros(1))))
+        torch.testing.assert_close(zero[0].boxes, plain[0].boxes)
+        torch.testing.assert_close(zero[0].scores, plain[0].scores, rtol=1e-5, atol=1e-6)

@@ -380,3 +380,56 @@ def test_look_alikes_reach_the_detector(tiny_weights, frames):
     drop8 = np.array([made["0"][b] - made["0.8"][b] for b in made["0"]])
     assert drop4.max() > 1e-3  # re-scored
     np.testing.assert_allclose(drop8, 2 * drop4, atol=1e-5)
+
+
+def test_target_fit_is_fitted_on_the_first_frame_and_reaches_the_detector(tiny_weights, frames):
+    # target_fit=L fits (dw, db) at init on the first frame's samples (features under the target query); the fitted
+    # correction ranks the frame's positives above its negatives better than the plain head does; its candidates are
+    # the plain ones re-scored sigmoid(logit + correction at the box); 0 fits nothing
+    import dataclasses
+
+    from globaltrack.trackers.globaltrack.preprocess import xywh_to_xyxy
+    from globaltrack.trackers.globaltrack.target_fit import first_frame_samples
+
+    target = [80, 60, 60, 40]
+    off = create_tracker("globaltrack", weights=str(tiny_weights), threshold="0")
+    assert off.config.test_target_fit == 0
+    off.init(frames[0], target)
+    assert off._query.fit is None
+    t = create_tracker("globaltrack", weights=str(tiny_weights), target_fit="0.1", threshold="0")
+    assert t.config.test_target_fit == 0.1
+    t.init(frames[0], target)
+    dw, db = t._query.fit
+    assert dw.shape == (t.model.config.representation_size,) and db.shape == (1,)
+    # the fit separates the first frame's samples better than the plain head
+    prepared, tensor = t._prepare([frames[0]])
+    scale = prepared[0].scale
+    first = t._detect([frames[0]], "rcnn")[0]
+    pos, neg = first_frame_samples(xywh_to_xyxy(np.array(target, float))[0] * scale, prepared[0].image_size,
+                                   first.boxes * scale)
+    boxes = torch.cat([pos, neg])
+    with torch.no_grad():
+        fc7 = t.model.roi_heads.head_features(t.model.extract_features(tensor),
+                                              torch.cat([torch.zeros(len(boxes), 1), boxes], 1),
+                                              t._query.rcnn_query, t.model.rcnn_modulator)
+        logits, _ = t.model.roi_heads.box_predictor(fc7)
+    plain = (logits[:, 1] - logits[:, 0]).numpy()
+    fitted = plain + (fc7 @ dw + db).numpy()
+    n = len(pos)
+    margin = lambda z: z[:n].mean() - z[n:].mean()  # noqa: E731
+    assert margin(fitted) > margin(plain)
+    # the tracker's candidates: the plain top 10 re-scored by the fit (the same boxes)
+    off.init(frames[0], target)
+    p_boxes, p_scores = off.candidates(frames[1], 10)
+    f_boxes, f_scores = t.candidates(frames[1], 10)
+    assert {tuple(np.round(b, 3)) for b in p_boxes} == {tuple(np.round(b, 3)) for b in f_boxes}
+    assert np.all(np.diff(f_scores) <= 1e-7)
+    assert np.abs(np.sort(f_scores) - np.sort(p_scores)).max() > 1e-4  # re-scored
+    # a zero fit gives the plain candidates
+    t._query = dataclasses.replace(t._query, fit=(torch.zeros_like(dw), torch.zeros_like(db)))
+    z_boxes, z_scores = t.candidates(frames[1], 10)
+    np.testing.assert_allclose(z_boxes, p_boxes, atol=1e-4)
+    np.testing.assert_allclose(z_scores, p_scores, atol=1e-5)
+    for bad in ("-1", "1001", "nan", "strong"):
+        with pytest.raises(UserError, match="target_fit"):
+            create_tracker("globaltrack", weights=str(tiny_weights), target_fit=bad)

@@ -22,7 +22,7 @@ DEFAULT_WEIGHTS_NAME = "globaltrack_lite0_real.pth"
 DEFAULT_CONFIG = "lite0_fpn"
 DEFAULT_TRAIN_CONFIG = "lite0-real"
 _KNOWN_OPTIONS = ("weights", "config", "device", "dtype", "batch", "threshold", "threads", "proposals", "scale",
-                  "query_flip", "query_zooms", "refine", "refine_top", "distractors")
+                  "query_flip", "query_zooms", "refine", "refine_top", "distractors", "target_fit")
 
 
 def shipped_weights_dir() -> Path:
@@ -91,7 +91,7 @@ def _make(source: str, options: dict):
 
 @register_tracker("globaltrack", description="GlobalTrack: top-1 QG-RCNN detection over the whole frame "
                   "(options weights, config, device, dtype, batch, threshold, threads, proposals, scale, "
-                  "query_flip, query_zooms, refine, refine_top, distractors)",
+                  "query_flip, query_zooms, refine, refine_top, distractors, target_fit)",
                   available=_available, check_options=check_options)
 def make_globaltrack(**options):
     return _make("rcnn", options)

@@ -101,6 +101,11 @@ class ModelConfig:
     # frames). Why: the failures on real video are jumps to a similar object beside the target (a second jogger);
     # 0 = off (the tracker's ``distractors`` option)
     test_distractor_weight: float = 0.0
+    # not official: the L2 weight of a per-sequence correction of QG-RCNN's class logit fitted on the first frame at
+    # ``init`` (target_fit.py: the target against the frame's other detections and random boxes; first frame only,
+    # no use of earlier frames); every frame's top detections are re-scored by it. Why: the same failure as above,
+    # a look-alike the still-image head scores as high as the target; 0 = off (the tracker's ``target_fit`` option)
+    test_target_fit: float = 0.0
     # the tracker's default presence threshold on the top-1 QG-RCNN score (0.84: the paper's OxUvA setting; a trained
     # model may store its own, chosen on training-side data: training/presence.py)
     presence_threshold: float = 0.84

@@ -60,6 +60,28 @@ def _rerank_top(top_boxes, top_scores, rest_boxes, rest_scores):
             torch.cat([score, torch.clamp(rest_scores, max=float(score[-1]))]))
 
 
+def _top_rois(dets, scales, top: int):
+    """``[(image, n)]`` for each image with detections (n = its top ``top``) and their (R, 5) RoIs in network
+    coordinates (the boxes times the image's scale), images in order."""
+    tops = [(i, min(int(top), b.shape[0])) for i, (b, _) in enumerate(dets) if b.shape[0]]
+    if not tops:
+        return tops, None
+    rois = torch.cat([torch.cat([dets[i][0].new_full((n, 1), float(i)), dets[i][0][:n] * float(scales[i])], 1)
+                      for i, n in tops])
+    return tops, rois.float()
+
+
+def _rescore_top(dets, tops, new_scores):
+    """``dets`` with each listed image's top n re-scored by ``new_scores(image, n, start)`` (``start``: the image's
+    first row in ``_top_rois``' RoIs) and re-ranked (``_rerank_top``)."""
+    out, start = list(dets), 0
+    for i, n in tops:
+        boxes, scores = dets[i]
+        out[i] = _rerank_top(boxes[:n], new_scores(i, n, start), boxes[n:], scores[n:])
+        start += n
+    return out
+
+
 def sampling_labels(matches: torch.Tensor) -> torch.Tensor:
     """Matcher output -> the sampler's labels: gt g -> g + 1 (positive), negative -> 0, ignored -> -1."""
     labels = matches + 1
@@ -226,13 +248,17 @@ class QueryGuidedRoIHeads(nn.Module):
         """(R, 5) RoIs -> class logits (R, 2) and deltas (R, 8); ``query`` is ``proj_z(z_roi)`` broadcastable to
         (R, C, 7, 7) (QG-RCNN), a ``FoldedQuery`` of one query (the same computation, ``fold_query``), or None for
         the plain box head."""
+        return self.box_predictor(self.head_features(features, rois, query, modulator))
+
+    def head_features(self, features, rois, query: torch.Tensor | FoldedQuery | None = None, modulator=None):
+        """The box head's output (fc7 after its ReLU), (R, representation): what the 2-class predictor scores."""
         x = self.box_roi_pool(features, rois)
         if isinstance(query, FoldedQuery):
             x = F.relu(F.linear(x.permute(0, 2, 3, 1).flatten(1), query.weight, query.bias))
-            return self.box_predictor(F.relu(self.box_head.fc7(x)))
+            return F.relu(self.box_head.fc7(x))
         if query is not None:
             x = modulator(x, query)
-        return self.box_predictor(self.box_head(x))
+        return self.box_head(x)
 
     def refine(self, features, dets, image_sizes, scales, query, modulator, passes: int, top: int):
         """Not official (``ModelConfig.test_refine_passes`` / ``test_refine_top``): each image's ``top`` best
@@ -281,19 +307,29 @@ class QueryGuidedRoIHeads(nn.Module):
         order, scores capped at the lowest re-scored one (the list stays ranked by score, as ``refine`` leaves it)."""
         if distractors is None or distractors.shape[0] == 0 or weight <= 0:
             return dets
-        tops = [(i, min(int(top), b.shape[0])) for i, (b, _) in enumerate(dets) if b.shape[0]]
+        tops, rois = _top_rois(dets, scales, top)
         if not tops:
             return dets
-        rois = torch.cat([torch.cat([dets[i][0].new_full((n, 1), float(i)), dets[i][0][:n] * float(scales[i])], 1)
-                          for i, n in tops])
-        confusion = self.query_scores(features, rois.float(), distractors, modulator).max(0).values
-        out, start = list(dets), 0
-        for i, n in tops:
-            boxes, scores = dets[i]
-            out[i] = _rerank_top(boxes[:n], scores[:n].float() - weight * confusion[start:start + n], boxes[n:],
-                                 scores[n:])
-            start += n
-        return out
+        confusion = self.query_scores(features, rois, distractors, modulator).max(0).values
+        return _rescore_top(dets, tops,
+                            lambda i, n, start: dets[i][1][:n].float() - weight * confusion[start:start + n])
+
+    def correct(self, features, dets, scales, query: torch.Tensor | FoldedQuery, modulator, fit, top: int):
+        """Not official (``ModelConfig.test_target_fit``): each image's ``top`` best detections are re-scored
+        ``sigmoid(logit(score) + fc7 . dw + db)``, ``fit = (dw, db)`` the sequence's correction of the class logit
+        fitted on its first frame (``target_fit.fit_logit_correction``), ``fc7`` the box head's output at the
+        detection's box under the target query; then re-ranked as ``contrast`` does."""
+        tops, rois = _top_rois(dets, scales, top)
+        if fit is None or not tops:
+            return dets
+        dw, db = fit
+        correction = self.head_features(features, rois, query, modulator).float() @ dw.float() + db.float()
+
+        def rescored(i, n, start):
+            s = dets[i][1][:n].float().clamp(1e-6, 1 - 1e-6)
+            return torch.sigmoid(torch.log(s) - torch.log1p(-s) + correction[start:start + n])
+
+        return _rescore_top(dets, tops, rescored)
 
     def fold_query(self, query: torch.Tensor, modulator) -> FoldedQuery:
         """QG-RCNN's modulation and the box head's first layer, for one query, as one linear map of the RoI feature.

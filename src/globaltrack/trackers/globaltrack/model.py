@@ -94,10 +94,10 @@ def build_backbone(cfg: ModelConfig) -> BackboneWithFPN:
     return BackboneWithFPN(body, return_layers, in_channels, cfg.fpn_channels, extra_blocks=LastLevelMaxPool())
 
 
-# how many of a frame's best detections are re-scored against the first frame's look-alikes (the AR@10 list; the
-# rest keep their order below them): pooling 10 RoIs and the box head for 10 x 3 queries cost ~5 ms a frame on the
-# 2-core CPU (bench/globaltrack.py --lookalikes 3)
-CONTRAST_TOP = 10
+# how many of a frame's best detections are re-scored against the first frame's look-alikes and by the first-frame
+# fit (the AR@10 list; the rest keep their order below them): pooling 10 RoIs and the box head for 10 x 3 look-alike
+# queries cost ~5 ms a frame on the 2-core CPU (bench/globaltrack.py --lookalikes 3)
+RESCORED_TOP = 10
 
 
 @dataclass
@@ -112,6 +112,9 @@ class QueryEmbedding:
     rcnn_folded: FoldedQuery | None = None
     # not official: ``proj_z`` of the first frame's look-alikes, (D, C, 7, 7) (``QueryGuidedRoIHeads.contrast``)
     distractors: torch.Tensor | None = None
+    # not official: the sequence's correction (dw, db) of QG-RCNN's class logit, fitted on the first frame
+    # (``target_fit``, ``QueryGuidedRoIHeads.correct``)
+    fit: tuple[torch.Tensor, torch.Tensor] | None = None
 
 
 @dataclass
@@ -261,8 +264,9 @@ class GlobalTrackModel(nn.Module):
         config's ``test_proposals`` for this call (a tracker's ``proposals`` option), ``refine_passes`` and
         ``refine_top`` its ``test_refine_passes`` and ``test_refine_top`` (the ``refine`` and ``refine_top``
         options; ``QueryGuidedRoIHeads.refine``), ``distractor_weight`` its ``test_distractor_weight`` (used when the
-        query carries look-alikes; ``QueryGuidedRoIHeads.contrast``). Boxes come back divided by each frame's scale
-        (original coordinates), inclusive xyxy, ranked by score (the refined ones first).
+        query carries look-alikes; ``QueryGuidedRoIHeads.contrast``); a query with a first-frame ``fit`` has its top
+        detections re-scored by it last (``QueryGuidedRoIHeads.correct``). Boxes come back divided by each frame's
+        scale (original coordinates), inclusive xyxy, ranked by score (the refined ones first).
         """
         cfg = self.config
         if cfg.modulate and query is None:
@@ -287,7 +291,10 @@ class GlobalTrackModel(nn.Module):
         if query is not None and query.distractors is not None:
             dets = self.roi_heads.contrast(
                 features, dets, scales, query.distractors, self.rcnn_modulator,
-                cfg.test_distractor_weight if distractor_weight is None else float(distractor_weight), CONTRAST_TOP)
+                cfg.test_distractor_weight if distractor_weight is None else float(distractor_weight), RESCORED_TOP)
+        if query is not None and query.fit is not None:
+            dets = self.roi_heads.correct(features, dets, scales, rcnn_query, getattr(self, "rcnn_modulator", None),
+                                          query.fit, RESCORED_TOP)
         return [Detections(b, sc) for b, sc in dets]
 
     # ----------------------------------------------------------------------------------------------- training

@@ -56,20 +56,25 @@ def _count_option(name: str, value, low: int, high: int) -> int:
     return n
 
 
+def _weight_option(name: str, value, high: float) -> float:
+    try:
+        weight = float(value)
+    except ValueError:
+        weight = -1.0
+    if not 0.0 <= weight <= high:  # also refuses nan
+        raise UserError(f"GlobalTrack option {name} must be a weight from 0 to {high:g} (0: off), not '{value}'")
+    return weight
+
+
 def _with_test_options(config, proposals, scale, query_flip=None, query_zooms=None, refine=None, refine_top=None,
-                       distractors=None):
+                       distractors=None, target_fit=None):
     """``config`` with the tracker's ``proposals`` (a count), ``scale`` (``WxH`` or a pair), ``query_flip`` (a
     boolean), ``query_zooms`` (comma-separated factors), ``refine`` (a count of passes), ``refine_top`` (a count
-    of detections) and ``distractors`` (a weight, 0..10) options applied."""
+    of detections), ``distractors`` (a weight, 0..10) and ``target_fit`` (an L2 weight, 0..1000) options applied."""
     if distractors is not None:
-        try:
-            weight = float(distractors)
-        except ValueError:
-            weight = -1.0
-        if not 0.0 <= weight <= 10.0:
-            raise UserError(f"GlobalTrack option distractors must be a weight from 0 to 10 (0: off), not "
-                            f"'{distractors}'")
-        config = dataclasses.replace(config, test_distractor_weight=weight)
+        config = dataclasses.replace(config, test_distractor_weight=_weight_option("distractors", distractors, 10))
+    if target_fit is not None:
+        config = dataclasses.replace(config, test_target_fit=_weight_option("target_fit", target_fit, 1000))
     if refine is not None:
         config = dataclasses.replace(config, test_refine_passes=_count_option("refine", refine, 0, 10))
     if refine_top is not None:
@@ -153,15 +158,16 @@ class GlobalTrackTracker(Tracker):
     query is also the mean over these zooms of the first frame about the target, ``ModelConfig.test_query_zooms``),
     ``refine`` (N: the best ``refine_top`` detections through QG-RCNN's box regression N more times and re-ranked,
     ``ModelConfig.test_refine_passes``; 0: the official boxes and scores), ``distractors`` (a weight: the first
-    frame's look-alikes as negative queries, ``ModelConfig.test_distractor_weight``; 0: off); these default to the
-    weights' config."""
+    frame's look-alikes as negative queries, ``ModelConfig.test_distractor_weight``; 0: off), ``target_fit`` (an
+    L2 weight: a correction of the class logit fitted on the first frame, ``ModelConfig.test_target_fit``; 0: off);
+    these default to the weights' config."""
 
     name = "globaltrack"
     is_deterministic = True
 
     def __init__(self, weights=None, config=None, device="cpu", dtype="float32", batch=8, threshold=None,
                  source="rcnn", model=None, threads=None, proposals=None, scale=None, query_flip=None,
-                 query_zooms=None, refine=None, refine_top=None, distractors=None):
+                 query_zooms=None, refine=None, refine_top=None, distractors=None, target_fit=None):
         import torch
 
         from globaltrack.trackers.globaltrack.checkpoint import probe_checkpoint
@@ -205,7 +211,7 @@ class GlobalTrackTracker(Tracker):
         # the tracker's own copy: the model is shared by every tracker of the process (_inference_model), so the
         # per-tracker test-time options live here and reach the model as arguments, never by changing its config
         self.config = _with_test_options(self.model.config, proposals, scale, query_flip, query_zooms, refine,
-                                         refine_top, distractors)
+                                         refine_top, distractors, target_fit)
         # the weights' own presence threshold (stored in their config) unless the user gives one
         self.threshold = (self._threshold_option if self._threshold_option is not None
                           else float(getattr(self.config, "presence_threshold", 0.84)))
@@ -256,8 +262,14 @@ class GlobalTrackTracker(Tracker):
         with torch.no_grad(), self._autocast():
             # QG-RCNN folded into fc6 (speed)
             self._query = self.model.embed_query_roi(self._query_feature(image, box), fold=True)
-        if self.config.modulate and self.config.test_distractor_weight > 0:
-            self._query = dataclasses.replace(self._query, distractors=self._lookalikes(image, box))
+        if self.config.modulate and (self.config.test_distractor_weight > 0 or self.config.test_target_fit > 0):
+            # the first frame's detections under the target query, before any re-scoring: where its look-alikes
+            # come from and the fit's hardest negatives
+            first = self._detect([image], "rcnn")[0]
+            if self.config.test_distractor_weight > 0:
+                self._query = dataclasses.replace(self._query, distractors=self._lookalikes(image, box, first))
+            if self.config.test_target_fit > 0:
+                self._query = dataclasses.replace(self._query, fit=self._first_frame_fit(image, box, first))
         self._last_box = box.copy()
 
     def _query_feature(self, image, box):
@@ -270,15 +282,14 @@ class GlobalTrackTracker(Tracker):
                 views += [_mirror(im, b) for im, b in views]
         return sum(self._query_roi(im, b) for im, b in views) / len(views)
 
-    def _lookalikes(self, image, box):
-        """``proj_z`` of the first frame's look-alikes (``DISTRACTOR_*``), each over the query's views; None when
-        there are none."""
+    def _lookalikes(self, image, box, det):
+        """``proj_z`` of the first frame's look-alikes (``DISTRACTOR_*``) among its detections ``det``, each over
+        the query's views; None when there are none."""
         import torch
 
         from globaltrack.trackers.globaltrack.ops import box_iou_v1
         from globaltrack.trackers.globaltrack.preprocess import xywh_to_xyxy, xyxy_to_xywh
 
-        det = self._detect([image], "rcnn")[0]  # no look-alikes on the query yet: the plain ranking
         boxes = det.boxes.float().cpu()
         overlap = box_iou_v1(boxes, torch.as_tensor(xywh_to_xyxy(box), dtype=torch.float32))[:, 0]
         keep = (det.scores.float().cpu() >= DISTRACTOR_MIN_SCORE) & (overlap < DISTRACTOR_MAX_IOU)
@@ -287,6 +298,30 @@ class GlobalTrackTracker(Tracker):
         chosen = xyxy_to_xywh(boxes[keep][:DISTRACTOR_QUERIES].numpy())
         with torch.no_grad(), self._autocast():
             return torch.cat([self.model.rcnn_modulator.query(self._query_feature(image, b)) for b in chosen])
+
+    def _first_frame_fit(self, image, box, det):
+        """The sequence's correction ``(dw, db)`` of QG-RCNN's class logit (``target_fit``), fitted on the first
+        frame: the target against its detections ``det`` and random boxes, features under the target query."""
+        import torch
+
+        from globaltrack.trackers.globaltrack.preprocess import xywh_to_xyxy
+        from globaltrack.trackers.globaltrack.target_fit import first_frame_samples, fit_logit_correction
+
+        prepared, tensor = self._prepare([image])
+        scale = prepared[0].scale
+        pos, neg = first_frame_samples(xywh_to_xyxy(box)[0] * scale, prepared[0].image_size, det.boxes * scale)
+        boxes = torch.cat([pos, neg]).to(self.device)
+        rois = torch.cat([boxes.new_zeros((boxes.shape[0], 1)), boxes], 1)
+        heads = self.model.roi_heads
+        with torch.no_grad(), self._autocast():
+            query = self._query.rcnn_folded
+            features = heads.head_features(self.model.extract_features(tensor), rois, query,
+                                           self.model.rcnn_modulator)
+            logits, _ = heads.box_predictor(features)
+        labels = torch.cat([torch.ones(pos.shape[0]), torch.zeros(neg.shape[0])])
+        dw, db = fit_logit_correction(features.cpu(), (logits[:, 1] - logits[:, 0]).cpu(), labels,
+                                      self.config.test_target_fit)
+        return dw.to(self.device), db.to(self.device)
 
     def _query_roi(self, image, box):
         """The query RoI feature of ``box`` (x, y, w, h) in ``image``."""
