@@ -111,3 +111,4 @@ def test_the_lite0_configuration_carries_the_shipped_test_settings():
         {k: v for k, v in own.items() if k not in trained_with}
     assert (own["test_refine_passes"], own["test_refine_top"], own["test_query_flip"]) == (3, 2, True)
     assert own["test_distractor_weight"] == 0.25
+    assert own["test_target_fit"] == 0.01

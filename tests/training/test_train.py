@@ -209,7 +209,8 @@ def test_demo_evidence_puts_the_real_data_first(tmp_path, monkeypatch):
                                                  "plain RPN": {"AR@1": 0.01, "AR@10": 0.1, "queries": 9},
                                                  "other_budget_rows": {"QG-RCNN, short": {"AR@1": 0.1}},
                                                  "selection": "a tie on val", "refine_choice": "3 passes",
-                                                 "distractors_choice": "weight 0.25"},
+                                                 "distractors_choice": "weight 0.25",
+                                                 "target_fit_choice": "L2 weight 0.01"},
             "real_sequences": {"sequences": ["a"], "frames": 5, "otb": {"gt": {"auc": 0.5, "per_sequence": {"a": 0.5}}},
                                "lasot": {"gt": {"auc": 0.49}}},
             "cross_vs_single_query": "not measured",
@@ -230,6 +231,7 @@ def test_demo_evidence_puts_the_real_data_first(tmp_path, monkeypatch):
     assert "Cross vs single query: not measured" in ev["notes"]
     assert "Model selection: a tie on val" in ev["notes"]
     assert "Look-alike queries: weight 0.25." in ev["notes"]
+    assert "First-frame fit: L2 weight 0.01." in ev["notes"]
     assert "Top-1 box refinement: 3 passes" in ev["notes"]
     assert "Synthetic: Synthetic test split: 8 sequences" in ev["notes"]
 

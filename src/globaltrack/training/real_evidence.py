@@ -103,6 +103,8 @@ def report_tables(real: dict) -> dict:
             notes.append(f"Top-1 box refinement: {ar['refine_choice']}")
         if ar.get("distractors_choice"):
             notes.append(f"Look-alike queries: {ar['distractors_choice']}.")
+        if ar.get("target_fit_choice"):
+            notes.append(f"First-frame fit: {ar['target_fit_choice']}.")
         if ar.get("selection"):
             notes.append(f"Model selection: {ar['selection']}")
     pres = ar.get("presence")

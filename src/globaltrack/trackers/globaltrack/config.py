@@ -186,6 +186,10 @@ LITE0_FPN = ModelConfig(
     # chosen on coco128 val2017 over the four runs of the recipe by a rule fixed before measuring (README): weight
     # 0.25 of {0, .25, .5, .75, 1} had the best mean QG-RCNN AR@1 (0.382 -> 0.391, higher on each run; AR@10 the same)
     test_distractor_weight=0.25,
+    # chosen on the held-out real sequences over the four recipe runs by a rule fixed before measuring (README):
+    # L2 weight 0.01 of {0.01, 0.1, 1} had the best mean success AUC (0.644 -> 0.656, higher on each run), and on
+    # coco128 val2017 QG-RCNN AR@1 of the shipped file stayed within the rule's 0.01
+    test_target_fit=0.01,
     train_proposals=ProposalConfig(600, 300, 300, 0.7),
     rpn_batch=256,
     rcnn_batch=128,
