@@ -207,20 +207,46 @@ def test_refinement_sends_the_top_detections_again_through_their_box_regression_
     torch.testing.assert_close(default[0].boxes, plain[0].boxes)
 
 
+def _rescoring_model(cls_std: float):
+    """A tiny model whose query modulation and class scores vary between boxes (random, seeded), with a query and a
+    search batch: for the tests of test-time re-scoring."""
+    torch.manual_seed(0)
+    model = GlobalTrackModel("tiny").eval()
+    for module in (model.rcnn_modulator.proj_x, model.rcnn_modulator.proj_z, model.rcnn_modulator.proj_out):
+        torch.nn.init.normal_(module.weight, 0, 0.05)
+    torch.nn.init.normal_(model.roi_heads.box_predictor.cls_score.weight, 0, cls_std)
+    q, s = _pairs((3, 1))
+    return model, q, s
+
+
+def _rescored_as(plain, rescored, scales, expected, rtol, atol) -> int:
+    """Checks that each image's top ``RESCORED_TOP`` detections of ``rescored`` are ``plain``'s with the scores
+    ``expected(image, rois, n)`` gives them, sorted by those, and the rest below in their order with scores capped at
+    the lowest; returns how many images changed order."""
+    from globaltrack.trackers.globaltrack.model import RESCORED_TOP
+
+    reordered = 0
+    for i in range(len(plain)):
+        n = min(RESCORED_TOP, plain[i].boxes.shape[0])
+        assert n >= 3
+        rois = torch.cat([torch.full((n, 1), float(i)), plain[i].boxes[:n] * float(scales[i])], 1)
+        scores = expected(i, rois, n)
+        order = torch.argsort(scores, descending=True)
+        reordered += int(not torch.equal(order, torch.arange(n)))
+        torch.testing.assert_close(rescored[i].boxes[:n], plain[i].boxes[:n][order])
+        torch.testing.assert_close(rescored[i].scores[:n], scores[order], rtol=rtol, atol=atol)
+        torch.testing.assert_close(rescored[i].boxes[n:], plain[i].boxes[n:])
+        torch.testing.assert_close(rescored[i].scores[n:], plain[i].scores[n:].clamp(max=scores.min()))
+    return reordered
+
+
 def test_look_alike_queries_re_score_the_top_detections():
     # an independent loop of what test_distractor_weight means: each of the top detections of each frame is scored
     # by QG-RCNN under every look-alike query alone (the model's own forward, one query at a time); the new score is
     # score - weight * the best of those, the top re-ranked by it, the rest below in their order with capped scores
     import dataclasses
 
-    from globaltrack.trackers.globaltrack.model import RESCORED_TOP
-
-    torch.manual_seed(0)
-    model = GlobalTrackModel("tiny").eval()
-    for module in (model.rcnn_modulator.proj_x, model.rcnn_modulator.proj_z, model.rcnn_modulator.proj_out):
-        torch.nn.init.normal_(module.weight, 0, 0.05)
-    torch.nn.init.normal_(model.roi_heads.box_predictor.cls_score.weight, 0, 1.0)
-    q, s = _pairs((3, 1))
+    model, q, s = _rescoring_model(cls_std=1.0)
     with torch.no_grad():
         features_q = model.extract_features(q.images)
         query = model.embed_query(features_q, q.boxes[0][:1])
@@ -229,21 +255,13 @@ def test_look_alike_queries_re_score_the_top_detections():
         with_looks = dataclasses.replace(query, distractors=looks)
         contrasted = model.detect(s.images, s.image_sizes, s.scales, with_looks, distractor_weight=0.7)
         features = model.extract_features(s.images)
-        reordered = 0
-        for i in range(2):
-            n = min(RESCORED_TOP, plain[i].boxes.shape[0])
-            assert n >= 3
-            rois = torch.cat([torch.full((n, 1), float(i)), plain[i].boxes[:n] * float(s.scales[i])], 1)
+
+        def expected(i, rois, n):
             best = torch.stack([torch.softmax(model.rcnn_forward(features, rois, looks[d:d + 1])[0], 1)[:, 1]
                                 for d in range(2)]).max(0).values
-            scores = plain[i].scores[:n] - 0.7 * best
-            order = torch.argsort(scores, descending=True)
-            reordered += int(not torch.equal(order, torch.arange(n)))
-            torch.testing.assert_close(contrasted[i].boxes[:n], plain[i].boxes[:n][order])
-            torch.testing.assert_close(contrasted[i].scores[:n], scores[order], rtol=1e-5, atol=1e-6)
-            torch.testing.assert_close(contrasted[i].boxes[n:], plain[i].boxes[n:])
-            torch.testing.assert_close(contrasted[i].scores[n:], plain[i].scores[n:].clamp(max=scores.min()))
-        assert reordered  # the look-alikes changed a ranking
+            return plain[i].scores[:n] - 0.7 * best
+
+        assert _rescored_as(plain, contrasted, s.scales, expected, rtol=1e-5, atol=1e-6)  # a ranking changed
         # weight 0 (the config default) and a query without look-alikes leave the detections as they were
         for dets in (model.detect(s.images, s.image_sizes, s.scales, with_looks),
                      model.detect(s.images, s.image_sizes, s.scales, query, distractor_weight=0.7)):
@@ -258,14 +276,7 @@ def test_first_frame_fit_re_scores_the_top_detections():
     # rest below in their order with capped scores
     import dataclasses
 
-    from globaltrack.trackers.globaltrack.model import RESCORED_TOP
-
-    torch.manual_seed(0)
-    model = GlobalTrackModel("tiny").eval()
-    for module in (model.rcnn_modulator.proj_x, model.rcnn_modulator.proj_z, model.rcnn_modulator.proj_out):
-        torch.nn.init.normal_(module.weight, 0, 0.05)
-    torch.nn.init.normal_(model.roi_heads.box_predictor.cls_score.weight, 0, 0.05)  # scores not saturated
-    q, s = _pairs((3, 1))
+    model, q, s = _rescoring_model(cls_std=0.05)  # scores not saturated: their logits are finite
     with torch.no_grad():
         z_roi = model.query_roi(model.extract_features(q.images), q.boxes[0][:1])
         query = model.embed_query_roi(z_roi, fold=True)
@@ -274,22 +285,14 @@ def test_first_frame_fit_re_scores_the_top_detections():
         db = torch.tensor([0.3])
         fitted = model.detect(s.images, s.image_sizes, s.scales, dataclasses.replace(query, fit=(dw, db)))
         features = model.extract_features(s.images)
-        reordered = 0
-        for i in range(2):
-            n = min(RESCORED_TOP, plain[i].boxes.shape[0])
-            assert n >= 3
-            rois = torch.cat([torch.full((n, 1), float(i)), plain[i].boxes[:n] * float(s.scales[i])], 1)
+
+        def expected(i, rois, n):
             fc7 = model.roi_heads.box_head(model.rcnn_modulator(model.roi_heads.box_roi_pool(features, rois),
                                                                  query.rcnn_query))
             p = plain[i].scores[:n].double()
-            scores = torch.sigmoid(torch.log(p / (1 - p)) + (fc7 @ dw + db).double()).float()
-            order = torch.argsort(scores, descending=True)
-            reordered += int(not torch.equal(order, torch.arange(n)))
-            torch.testing.assert_close(fitted[i].boxes[:n], plain[i].boxes[:n][order])
-            torch.testing.assert_close(fitted[i].scores[:n], scores[order], rtol=1e-4, atol=1e-5)
-            torch.testing.assert_close(fitted[i].boxes[n:], plain[i].boxes[n:])
-            torch.testing.assert_close(fitted[i].scores[n:], plain[i].scores[n:].clamp(max=scores.min()))
-        assert reordered  # the fit changed a ranking
+            return torch.sigmoid(torch.log(p / (1 - p)) + (fc7 @ dw + db).double()).float()
+
+        assert _rescored_as(plain, fitted, s.scales, expected, rtol=1e-4, atol=1e-5)  # a ranking changed
         # a zero correction changes nothing
         zero = model.detect(s.images, s.image_sizes, s.scales,
                             dataclasses.replace(query, fit=(torch.zeros_like(dw), torch.zeros(1))))
