@@ -430,6 +430,12 @@ def test_target_fit_is_fitted_on_the_first_frame_and_reaches_the_detector(tiny_w
     z_boxes, z_scores = t.candidates(frames[1], 10)
     np.testing.assert_allclose(z_boxes, p_boxes, atol=1e-4)
     np.testing.assert_allclose(z_scores, p_scores, atol=1e-5)
+    # a target filling the frame, detected as itself only, leaves no negatives (random boxes of >= 0.7x its size
+    # overlap it by >= 0.49): no fit
+    h, w = frames[0].shape[:2]
+    t._detect = lambda images, source: [Detections(torch.tensor([[0., 0., w - 1., h - 1.]]), torch.tensor([0.9]))]
+    t.init(frames[0], [0, 0, w, h])
+    assert t._query.fit is None
     for bad in ("-1", "1001", "nan", "strong"):
         with pytest.raises(UserError, match="target_fit"):
             create_tracker("globaltrack", weights=str(tiny_weights), target_fit=bad)

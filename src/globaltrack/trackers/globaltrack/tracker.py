@@ -301,7 +301,8 @@ class GlobalTrackTracker(Tracker):
 
     def _first_frame_fit(self, image, box, det):
         """The sequence's correction ``(dw, db)`` of QG-RCNN's class logit (``target_fit``), fitted on the first
-        frame: the target against its detections ``det`` and random boxes, features under the target query."""
+        frame: the target against its detections ``det`` and random boxes, features under the target query; None
+        where nothing in the frame is away from the target (a target filling the frame: nothing to tell it from)."""
         import torch
 
         from globaltrack.trackers.globaltrack.preprocess import xywh_to_xyxy
@@ -310,6 +311,8 @@ class GlobalTrackTracker(Tracker):
         prepared, tensor = self._prepare([image])
         scale = prepared[0].scale
         pos, neg = first_frame_samples(xywh_to_xyxy(box)[0] * scale, prepared[0].image_size, det.boxes * scale)
+        if neg.shape[0] == 0:
+            return None
         boxes = torch.cat([pos, neg]).to(self.device)
         rois = torch.cat([boxes.new_zeros((boxes.shape[0], 1)), boxes], 1)
         heads = self.model.roi_heads
