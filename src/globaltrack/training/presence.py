@@ -13,18 +13,17 @@ import numpy as np
 
 
 def presence_scores(tracker, pairs, seed: int = 0):
-    """(scores when present, scores when absent): top-1 QG-RCNN scores, one of each per query."""
+    """(scores when present, scores when absent): the score the tracker reports for a frame (``update``'s, what
+    the threshold is applied to: the top-1 QG-RCNN score, 0 without detections), one of each per query."""
     rng = np.random.default_rng(seed)
     present, absent = [], []
     for i, (q_img, q_box, s_img, _) in enumerate(pairs):
         tracker.init(q_img, q_box)
-        _, sc = tracker.candidates(s_img, 1, source="rcnn")
-        present.append(float(sc[0]) if len(sc) else 0.0)
+        present.append(float(tracker.update(s_img).score))
         # a different photograph: the query's instance is not in it (pairs of one image are consecutive)
         others = [j for j in range(len(pairs)) if pairs[j][0] is not q_img]
         other = pairs[others[int(rng.integers(len(others)))]][2]
-        _, sc = tracker.candidates(other, 1, source="rcnn")
-        absent.append(float(sc[0]) if len(sc) else 0.0)
+        absent.append(float(tracker.update(other).score))
     return np.asarray(present), np.asarray(absent)
 
 

@@ -425,6 +425,10 @@ def test_target_fit_is_fitted_on_the_first_frame_and_reaches_the_detector(tiny_w
     assert {tuple(np.round(b, 3)) for b in p_boxes} == {tuple(np.round(b, 3)) for b in f_boxes}
     assert np.all(np.diff(f_scores) <= 1e-7)
     assert np.abs(np.sort(f_scores) - np.sort(p_scores)).max() > 1e-4  # re-scored
+    # the fit picks the box; the presence score is QG-RCNN's best score before the fit (the plain top-1's)
+    pred = t.update(frames[1])
+    np.testing.assert_allclose(pred.box, f_boxes[0], atol=1e-4)
+    assert abs(pred.score - p_scores[0]) < 1e-5 and pred.present == (pred.score >= t.threshold)
     # a zero fit gives the plain candidates
     t._query = dataclasses.replace(t._query, fit=(torch.zeros_like(dw), torch.zeros_like(db)))
     z_boxes, z_scores = t.candidates(frames[1], 10)

@@ -345,7 +345,7 @@ class GlobalTrackTracker(Tracker):
         if det.boxes.shape[0] == 0:
             return Prediction(self._last_box.copy(), score=0.0, present=False)
         box = xyxy_to_xywh(det.boxes[0].float().cpu().numpy())[0]
-        score = float(det.scores[0])
+        score = float(det.scores[0]) if det.presence is None else det.presence
         self._last_box = box
         return Prediction(box, score=score, present=score >= self.threshold)
 
