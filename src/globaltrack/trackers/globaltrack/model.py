@@ -96,7 +96,7 @@ def build_backbone(cfg: ModelConfig) -> BackboneWithFPN:
 
 # how many of a frame's best detections are re-scored against the first frame's look-alikes and by the first-frame
 # fit (the AR@10 list; the rest keep their order below them): pooling 10 RoIs and the box head for 10 x 3 look-alike
-# queries cost ~5 ms a frame on the 2-core CPU (bench/globaltrack.py --lookalikes 3)
+# queries cost ~5 ms a frame on the 2-core CPU (bench/globaltrack.py --lookalikes 3), the fit's pass over 10 ~4 ms
 RESCORED_TOP = 10
 
 
@@ -269,8 +269,8 @@ class GlobalTrackModel(nn.Module):
         options; ``QueryGuidedRoIHeads.refine``), ``distractor_weight`` its ``test_distractor_weight`` (used when the
         query carries look-alikes; ``QueryGuidedRoIHeads.contrast``); a query with a first-frame ``fit`` has its top
         detections re-scored by it last (``QueryGuidedRoIHeads.correct``), and its ``Detections.presence`` is the
-        best score before that. Boxes come back divided by each frame's
-        scale (original coordinates), inclusive xyxy, ranked by score (the refined ones first).
+        best score before that. Boxes come back divided by each frame's scale (original coordinates), inclusive
+        xyxy, ranked by score (the refined ones first).
         """
         cfg = self.config
         if cfg.modulate and query is None:
