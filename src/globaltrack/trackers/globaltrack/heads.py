@@ -319,8 +319,10 @@ class QueryGuidedRoIHeads(nn.Module):
         ``sigmoid(logit(score) + fc7 . dw + db)``, ``fit = (dw, db)`` the sequence's correction of the class logit
         fitted on its first frame (``target_fit.fit_logit_correction``), ``fc7`` the box head's output at the
         detection's box under the target query; then re-ranked as ``contrast`` does."""
+        if fit is None:
+            return dets
         tops, rois = _top_rois(dets, scales, top)
-        if fit is None or not tops:
+        if not tops:
             return dets
         dw, db = fit
         correction = self.head_features(features, rois, query, modulator).float() @ dw.float() + db.float()
